@@ -58,7 +58,17 @@ struct BFloat16 {
   }
 };
 
-size_t dtype_size(DType t);
+inline constexpr size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::Float64:
+    case DType::Int64: return 8;
+    case DType::Float32:
+    case DType::Int32: return 4;
+    case DType::BFloat16:
+    case DType::Float16: return 2;
+    default: return 1;
+  }
+}
 std::string_view dtype_name(DType t);  // "float32", ...
 bool is_floating(DType t);             // f32, f64, bf16, f16
 bool is_integral(DType t);             // i64, i32, i8, u8 (not bool)

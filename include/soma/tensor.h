@@ -83,7 +83,10 @@ class Tensor {
 
   // ---- data access ----------------------------------------------------------------------
   // Pointer to element 0 of this view (storage base plus offset).
-  void* data_ptr() const;
+  void* data_ptr() const {
+    TensorImpl* p = impl();
+    return static_cast<char*>(p->storage->data()) + p->offset * static_cast<int64_t>(dtype_size(p->dtype));
+  }
   // Typed pointer; throws if T does not match the dtype.
   template <class T> T* data() const {
     SOMA_CHECK(dtype() == dtype_v<T>, "data: tensor has dtype {}, requested {}", dtype_name(dtype()),

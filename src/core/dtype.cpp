@@ -54,18 +54,6 @@ Half::operator float() const {
   return f;
 }
 
-size_t dtype_size(DType t) {
-  switch (t) {
-    case DType::Float64:
-    case DType::Int64: return 8;
-    case DType::Float32:
-    case DType::Int32: return 4;
-    case DType::BFloat16:
-    case DType::Float16: return 2;
-    default: return 1;
-  }
-}
-
 std::string_view dtype_name(DType t) {
   switch (t) {
     case DType::Float32: return "float32";

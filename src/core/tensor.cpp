@@ -34,10 +34,6 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
-void* Tensor::data_ptr() const {
-  return static_cast<char*>(impl()->storage->data()) + impl()->offset * static_cast<int64_t>(element_size());
-}
-
 template <class T>
 T Tensor::item() const {
   SOMA_CHECK(numel() == 1, "item: only one-element tensors can be converted to a number (got shape {})", shape());

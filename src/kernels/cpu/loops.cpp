@@ -6,6 +6,20 @@ LoopGeometry make_geometry(const Shape& shape, std::initializer_list<const Tenso
   LoopGeometry g;
   g.nops = static_cast<int>(ops.size());
   g.numel = shape.numel();
+  // Fast path: every operand contiguous with exactly this shape -> one dense run.
+  bool dense = true;
+  for (const Tensor* t : ops) dense = dense && t->shape() == shape && t->is_contiguous();
+  if (dense && g.numel > 0) {
+    g.ndim = 1;
+    g.shape[0] = g.numel;
+    int k = 0;
+    for (const Tensor* t : ops) {
+      g.base[k] = static_cast<char*>(t->data_ptr());
+      g.strides[k][0] = static_cast<int64_t>(t->element_size());
+      ++k;
+    }
+    return g;
+  }
   const int64_t nd = shape.size();
   // Per-operand byte strides aligned to `shape` (0 where the operand is broadcast).
   int64_t full[kMaxOperands][64];
