@@ -7,6 +7,6 @@ scripts/build.sh
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOMA_SANITIZE=ON -DSOMA_BUILD_BENCH=OFF >/dev/null
-cmake --build build-sanitize -j "$(nproc)" --target test_core test_autograd test_ops
+cmake --build build-sanitize -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -L 'core|autograd|ops'

@@ -40,11 +40,12 @@ struct Edge {
   bool valid() const { return node != nullptr; }
 };
 
-// Which inputs of a node need a gradient (bit i for input i).
+// Which inputs of a node need a gradient (bit i for input i; inputs past 63 always count as
+// needing one).
 class GradMask {
  public:
   explicit GradMask(uint64_t bits) : bits_(bits) {}
-  bool operator[](size_t i) const { return (bits_ >> i) & 1u; }
+  bool operator[](size_t i) const { return i >= 64 || ((bits_ >> i) & 1u); }
 
  private:
   uint64_t bits_;
@@ -154,6 +155,13 @@ void LambdaNode<F>::check_not_released() const {
 // Records a single-output op: `out` becomes the output of a new node with `backward`.
 template <class F>
 void record(const char* name, Tensor& out, std::initializer_list<Tensor> inputs, F backward) {
+  auto node = std::make_shared<LambdaNode<F>>(name, std::move(backward));
+  connect(node, inputs);
+  set_history(out, node, 0);
+}
+
+template <class F>
+void record(const char* name, Tensor& out, const TensorList& inputs, F backward) {
   auto node = std::make_shared<LambdaNode<F>>(name, std::move(backward));
   connect(node, inputs);
   set_history(out, node, 0);

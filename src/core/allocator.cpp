@@ -12,7 +12,7 @@ constexpr size_t kAlign = 64;
 constexpr int kBuckets = 4 * 64;
 
 // Rounds a request up to one of four sizes per power of two (at most 25% waste) and returns
-// its bucket index.
+// its bucket index. Every rounded size is a multiple of kAlign, as aligned_alloc requires.
 int bucket_of(size_t n, size_t* rounded) {
   if (n <= kAlign) {
     *rounded = kAlign;
@@ -22,7 +22,7 @@ int bucket_of(size_t n, size_t* rounded) {
   size_t quarter = size_t{1} << (hi - 1);
   size_t base = size_t{1} << hi;
   size_t steps = (n - base + quarter - 1) / quarter;  // 1..4 quarters above base
-  *rounded = base + steps * quarter;
+  *rounded = (base + steps * quarter + kAlign - 1) / kAlign * kAlign;
   return hi * 4 + static_cast<int>(steps);
 }
 
