@@ -425,10 +425,10 @@ TensorList chunk(const Tensor& a, int64_t chunks, int64_t dim) {
   SOMA_CHECK(chunks > 0, "chunk: the number of chunks must be positive, got {}", chunks);
   const int64_t d = wrap_dim(dim, a.dim(), "chunk");
   const int64_t n = a.shape()[d];
+  if (n == 0) return split_views("chunk", a, d, std::vector<int64_t>(chunks, 0));  // as PyTorch: chunks empty pieces
   const int64_t size = (n + chunks - 1) / chunks;
   std::vector<int64_t> sizes;
   for (int64_t start = 0; start < n; start += size) sizes.push_back(std::min(size, n - start));
-  if (sizes.empty()) sizes.push_back(0);
   return split_views("chunk", a, d, sizes);
 }
 
