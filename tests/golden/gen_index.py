@@ -56,6 +56,7 @@ emit("kMaskedSelect", X.masked_select(M))
 emit("kMaskedSelectRow", X.masked_select(torch.tensor([False, True, True, False])))
 emit("kNonzero", torch.tensor([[0.0, 1.0, 0.0], [2.0, 0.0, float("nan")]]).nonzero())
 emit("kNonzero3d", (torch.arange(24).view(2, 3, 4) % 5 == 0).nonzero())
+emit("kNonzeroTransposed", (torch.arange(24).view(2, 3, 4) % 5 == 0).transpose(0, 2).nonzero())
 
 # sorting
 V = torch.tensor([3.0, float("nan"), 1.0, 3.0, -float("inf"), 1.0, float("nan"), 0.0, float("inf"), 3.0])
