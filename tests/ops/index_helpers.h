@@ -20,7 +20,9 @@ inline void expect_values(const soma::Tensor& t, const soma::Shape& shape, const
   std::vector<double> got = t.to_vector<double>();
   ASSERT_EQ(got.size(), values.size());
   for (size_t i = 0; i < got.size(); ++i)
-    if (!(std::isnan(values[i]) && std::isnan(got[i]))) EXPECT_EQ(got[i], values[i]) << "element " << i;
+    if (!(std::isnan(values[i]) && std::isnan(got[i]))) {
+      EXPECT_EQ(got[i], values[i]) << "element " << i;
+    }
 }
 
 // Expects f() to throw a soma::Error whose message contains `part`.

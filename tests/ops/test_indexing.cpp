@@ -108,7 +108,9 @@ std::pair<std::vector<double>, std::vector<int64_t>> sort_rows_ref(const Tensor&
 void expect_same(const std::vector<double>& got, const std::vector<double>& want) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i)
-    if (!(std::isnan(got[i]) && std::isnan(want[i]))) ASSERT_EQ(got[i], want[i]) << "element " << i;
+    if (!(std::isnan(got[i]) && std::isnan(want[i]))) {
+      ASSERT_EQ(got[i], want[i]) << "element " << i;
+    }
 }
 
 // Runs f with 1 and with 4 threads and expects identical results.
