@@ -1,0 +1,626 @@
+#include "kernels/cpu/reduce.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <type_traits>
+
+#include "kernels/cpu/copy.h"
+#include "soma/creation.h"
+#include "soma/parallel.h"
+
+namespace soma::kernels {
+
+namespace {
+
+constexpr int64_t kGrain = 32768;   // below this much work a kernel runs on one thread
+constexpr int64_t kChunk = 32768;   // longer reductions are cut into pieces of about this size
+constexpr int64_t kLeaf = 1024;     // rows form: elements the lanes sum before pairing up
+constexpr int64_t kRowLeaf = 16;    // columns form: rows summed in sequence before pairing up
+template <class T> constexpr int kLanes = 128 / sizeof(T);       // independent accumulators
+template <class T> constexpr int64_t kTile = 1024 / sizeof(T);  // columns per task (1 KiB)
+
+// Calls f(begin, end) on contiguous ranges of [0, n), across threads when n items of `cost`
+// elements each are worth it. Each item is handled exactly once, whatever the thread count.
+template <class F>
+void parallel_for(int64_t n, int64_t cost, F f) {
+  if (n <= 0) return;
+  const int threads = get_num_threads();
+  if (n == 1 || threads <= 1 || n * cost < kGrain) return f(int64_t{0}, n);
+  const int nt = static_cast<int>(std::min<int64_t>({threads, n, n * cost / (kGrain / 2)}));
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t k = omp_get_num_threads(), per = (n + k - 1) / k;
+    const int64_t b = omp_get_thread_num() * per, e = std::min(n, b + per);
+    if (b < e) f(b, e);
+  }
+}
+
+// Element offsets of the row-major linear indices of a group of dims.
+struct Indexer {
+  Shape sizes, strides;
+  int64_t operator()(int64_t i) const {
+    if (sizes.size() == 1) return i * strides[0];
+    int64_t off = 0;
+    for (int64_t d = sizes.size() - 1; d >= 0; --d) {
+      off += (i % sizes[d]) * strides[d];
+      i /= sizes[d];
+    }
+    return off;
+  }
+};
+
+// Merges each dim into the previous one when they are contiguous with each other.
+void coalesce(Indexer& g) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < g.sizes.size(); ++i) {
+    if (n > 0 && g.strides[n - 1] == g.sizes[i] * g.strides[i]) {
+      g.sizes[n - 1] *= g.sizes[i];
+      g.strides[n - 1] = g.strides[i];
+    } else {
+      g.sizes[n] = g.sizes[i];
+      g.strides[n] = g.strides[i];
+      ++n;
+    }
+  }
+  g.sizes.resize(n);
+  g.strides.resize(n);
+}
+
+// The kept dims (in order) and the reduced dims (outermost stride first) of x, without size-1
+// dims, each group coalesced. M outputs, N elements reduced into each.
+struct Layout {
+  Indexer kept, red;
+  int64_t M, N;
+};
+
+Layout split_dims(const Tensor& x, const std::vector<bool>& reduced) {
+  Layout l;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (x.shape()[d] == 1) continue;
+    Indexer& g = reduced[d] ? l.red : l.kept;
+    g.sizes.push_back(x.shape()[d]);
+    g.strides.push_back(x.strides()[d]);
+  }
+  for (int64_t i = 1; i < l.red.sizes.size(); ++i)  // insertion sort, largest stride first
+    for (int64_t j = i; j > 0 && l.red.strides[j - 1] < l.red.strides[j]; --j) {
+      std::swap(l.red.strides[j - 1], l.red.strides[j]);
+      std::swap(l.red.sizes[j - 1], l.red.sizes[j]);
+    }
+  coalesce(l.kept);
+  coalesce(l.red);
+  l.M = l.kept.sizes.numel();
+  l.N = l.red.sizes.numel();
+  return l;
+}
+
+template <class T> bool is_nan(T v) {
+  if constexpr (std::is_floating_point_v<T>)
+    return v != v;
+  else
+    return false;
+}
+
+// ---- reduction ops: identity, per-element transform (load) and combine ------------------------
+
+template <class T> struct SumOp {
+  T identity() const { return T(0); }
+  T load(T v) const { return v; }
+  T combine(T a, T b) const { return static_cast<T>(a + b); }
+};
+template <class T> struct ProdOp {
+  T identity() const { return T(1); }
+  T load(T v) const { return v; }
+  T combine(T a, T b) const { return static_cast<T>(a * b); }
+};
+template <class T> struct MaxOp {
+  T identity() const {
+    return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
+  }
+  T load(T v) const { return v; }
+  T combine(T a, T b) const { return ((a > b) | is_nan(a)) ? a : b; }
+};
+template <class T> struct MinOp {
+  T identity() const {
+    return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+  }
+  T load(T v) const { return v; }
+  T combine(T a, T b) const { return ((a < b) | is_nan(a)) ? a : b; }
+};
+template <class T> struct AbsSumOp : SumOp<T> {
+  T load(T v) const { return std::abs(v); }
+};
+template <class T> struct SumSquaresOp : SumOp<T> {
+  T load(T v) const { return v * v; }
+};
+template <class T> struct AbsMaxOp : MaxOp<T> {
+  T identity() const { return T(0); }
+  T load(T v) const { return std::abs(v); }
+};
+template <class T> struct PowSumOp : SumOp<T> {
+  T p;
+  T load(T v) const { return std::pow(std::abs(v), p); }
+};
+// Combines partial results (no per-element transform).
+template <class Op> struct CombineOp {
+  Op op;
+  auto identity() const { return op.identity(); }
+  template <class T> T load(T v) const { return v; }
+  template <class T> T combine(T a, T b) const { return op.combine(a, b); }
+};
+
+// Calls f with the op object for `op` on type T.
+template <class T, class F>
+void with_op(ReduceOp op, double p, F f) {
+  constexpr bool kSummable = std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int64_t>;
+  if constexpr (kSummable) {
+    if (op == ReduceOp::Sum) return f(SumOp<T>{});
+    if (op == ReduceOp::Prod) return f(ProdOp<T>{});
+  }
+  if (op == ReduceOp::Max) return f(MaxOp<T>{});
+  if (op == ReduceOp::Min) return f(MinOp<T>{});
+  if constexpr (std::is_floating_point_v<T>) {
+    if (op == ReduceOp::AbsSum) return f(AbsSumOp<T>{});
+    if (op == ReduceOp::SumSquares) return f(SumSquaresOp<T>{});
+    if (op == ReduceOp::AbsMax) return f(AbsMaxOp<T>{});
+    if (op == ReduceOp::PowSum) return f(PowSumOp<T>{{}, static_cast<T>(p)});
+  }
+  SOMA_FAIL("reduce: op {} is not supported for dtype {}", static_cast<int>(op), dtype_name(dtype_v<T>));
+}
+
+// ---- rows form ---------------------------------------------------------------------------------
+
+// op over x[0, n), n > 0: kLanes independent accumulators (a vectorizable loop) on leaves of up
+// to kLeaf elements, leaves combined pairwise. Summing n ones is exact up to 2^24 in float32.
+template <class T, class Op>
+T reduce_run(const T* x, int64_t n, const Op& op) {
+  constexpr int L = kLanes<T>;
+  if (n < L) {
+    T r = op.load(x[0]);
+    for (int64_t i = 1; i < n; ++i) r = op.combine(r, op.load(x[i]));
+    return r;
+  }
+  if (n <= kLeaf) {
+    T acc[L];
+    for (int k = 0; k < L; ++k) acc[k] = op.load(x[k]);
+    int64_t i = L;
+    for (; i + L <= n; i += L)
+      for (int k = 0; k < L; ++k) acc[k] = op.combine(acc[k], op.load(x[i + k]));
+    for (int k = 0; i < n; ++i, ++k) acc[k] = op.combine(acc[k], op.load(x[i]));
+    for (int w = L / 2; w > 0; w /= 2)
+      for (int k = 0; k < w; ++k) acc[k] = op.combine(acc[k], acc[k + w]);
+    return acc[0];
+  }
+  const int64_t half = (n / 2 + kLeaf - 1) / kLeaf * kLeaf;
+  return op.combine(reduce_run(x, half, op), reduce_run(x + half, n - half, op));
+}
+
+// out[i] = op over the N contiguous elements at x + rows(i).
+template <class T, class Op>
+void reduce_rows(T* out, const T* x, const Indexer& rows, int64_t M, int64_t N, const Op& op) {
+  const int64_t pieces = (N + kChunk - 1) / kChunk;
+  if (pieces == 1) {
+    parallel_for(M, N, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) out[i] = reduce_run(x + rows(i), N, op);
+    });
+    return;
+  }
+  std::unique_ptr<T[]> part(new T[M * pieces]);
+  parallel_for(M * pieces, kChunk, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t i = t / pieces, c = t % pieces;
+      part[t] = reduce_run(x + rows(i) + c * kChunk, std::min(kChunk, N - c * kChunk), op);
+    }
+  });
+  const CombineOp<Op> comb{op};
+  for (int64_t i = 0; i < M; ++i) out[i] = reduce_run(part.get() + i * pieces, pieces, comb);
+}
+
+// ---- columns form ------------------------------------------------------------------------------
+
+// acc[j] = op over rows r < n of x[r * s + j], j < w <= kTile; pairwise over blocks of rows.
+template <class T, class Op>
+void reduce_cols_run(T* __restrict acc, const T* x, int64_t n, int64_t s, int64_t w, const Op& op) {
+  if (n <= kRowLeaf) {
+    for (int64_t j = 0; j < w; ++j) acc[j] = op.load(x[j]);
+    for (int64_t r = 1; r < n; ++r) {
+      const T* row = x + r * s;
+      for (int64_t j = 0; j < w; ++j) acc[j] = op.combine(acc[j], op.load(row[j]));
+    }
+    return;
+  }
+  const int64_t half = (n / 2 + kRowLeaf - 1) / kRowLeaf * kRowLeaf;
+  reduce_cols_run(acc, x, half, s, w, op);
+  T tmp[kTile<T>];
+  reduce_cols_run(tmp, x + half * s, n - half, s, w, op);
+  for (int64_t j = 0; j < w; ++j) acc[j] = op.combine(acc[j], tmp[j]);
+}
+
+// out[b * W + j] = op over r < N of x[outer(b) + r * s + j].
+template <class T, class Op>
+void reduce_cols(T* out, const T* x, const Indexer& outer, int64_t B, int64_t W, int64_t N, int64_t s,
+                 const Op& op) {
+  constexpr int64_t tile = kTile<T>;
+  const int64_t tiles = (W + tile - 1) / tile, M = B * W;
+  // With few (batch, tile) tasks, cut the rows into pieces too (sized by the shape alone).
+  const int64_t piece = B * tiles >= 16 ? N : std::max(kRowLeaf, (kChunk / W + kRowLeaf - 1) / kRowLeaf * kRowLeaf);
+  const int64_t pieces = (N + piece - 1) / piece;
+  std::unique_ptr<T[]> part(pieces > 1 ? new T[pieces * M] : nullptr);
+  T* dst = pieces > 1 ? part.get() : out;
+  parallel_for(B * tiles * pieces, std::min(W, tile) * std::min(N, piece), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t c = t % pieces, j0 = t / pieces % tiles * tile, bi = t / pieces / tiles;
+      reduce_cols_run(dst + c * M + bi * W + j0, x + outer(bi) + c * piece * s + j0, std::min(piece, N - c * piece),
+                      s, std::min(tile, W - j0), op);
+    }
+  });
+  if (pieces == 1) return;
+  const CombineOp<Op> comb{op};
+  parallel_for((M + tile - 1) / tile, tile * pieces, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t)
+      reduce_cols_run(out + t * tile, part.get() + t * tile, pieces, M, std::min(tile, M - t * tile), comb);
+  });
+}
+
+template <class T, class Op>
+void reduce_impl(T* out, const Tensor& x, const std::vector<bool>& reduced, const Op& op) {
+  const Layout l = split_dims(x, reduced);
+  if (l.M == 0) return;
+  if (l.N == 0) return std::fill(out, out + l.M, op.identity());
+  const T* base = x.data<T>();
+  if (l.red.sizes.empty() || (l.red.sizes.size() == 1 && l.red.strides[0] == 1))
+    return reduce_rows(out, base, l.kept, l.M, l.N, op);
+  if (l.red.sizes.size() == 1 && !l.kept.sizes.empty() && l.kept.strides.back() == 1) {
+    Indexer outer = l.kept;
+    const int64_t W = outer.sizes.back();
+    outer.sizes.pop_back();
+    outer.strides.pop_back();
+    return reduce_cols(out, base, outer, l.M / W, W, l.N, l.red.strides[0], op);
+  }
+  // Any other layout: copy into [kept..., reduced...] order and reduce rows.
+  Shape sizes = l.kept.sizes, strides = l.kept.strides;
+  for (int64_t i = 0; i < l.red.sizes.size(); ++i) {
+    sizes.push_back(l.red.sizes[i]);
+    strides.push_back(l.red.strides[i]);
+  }
+  Tensor c = empty(sizes, x.dtype());
+  copy(c, Tensor(x.storage(), sizes, strides, x.offset(), x.dtype()));
+  reduce_rows(out, c.data<T>(), Indexer{Shape{l.M}, Shape{l.N}}, l.M, l.N, op);
+}
+
+// ---- max/min with indices ----------------------------------------------------------------------
+
+template <bool kMax, class T>
+bool better(T v, T best) {
+  if constexpr (kMax)
+    return v > best || (is_nan(v) && !is_nan(best));
+  else
+    return v < best || (is_nan(v) && !is_nan(best));
+}
+
+template <bool kMax, class T>
+void arg_impl(T* vals, int64_t* idx, const Tensor& x, int64_t dim) {
+  std::vector<bool> reduced(x.dim(), false);
+  if (x.dim() > 0) reduced[dim] = true;
+  const Layout l = split_dims(x, reduced);
+  const int64_t N = l.N, s = l.red.sizes.empty() ? 1 : l.red.strides[0];
+  const T* base = x.data<T>();
+  if (l.M == 0) return;
+  if (s != 1 && !l.kept.sizes.empty() && l.kept.strides.back() == 1) {  // columns, vectorized across j
+    constexpr int64_t tile = kTile<T>;
+    Indexer outer = l.kept;
+    const int64_t W = outer.sizes.back(), tiles = (W + tile - 1) / tile;
+    outer.sizes.pop_back();
+    outer.strides.pop_back();
+    parallel_for(l.M / W * tiles, std::min(W, tile) * N, [&](int64_t b, int64_t e) {
+      T best[tile];
+      int64_t at[tile];
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t bi = t / tiles, j0 = t % tiles * tile, w = std::min(tile, W - j0);
+        const T* p = base + outer(bi) + j0;
+        for (int64_t j = 0; j < w; ++j) best[j] = p[j], at[j] = 0;
+        for (int64_t r = 1; r < N; ++r)
+          for (int64_t j = 0; j < w; ++j)
+            if (better<kMax>(p[r * s + j], best[j])) best[j] = p[r * s + j], at[j] = r;
+        std::copy(best, best + w, vals + bi * W + j0);
+        std::copy(at, at + w, idx + bi * W + j0);
+      }
+    });
+    return;
+  }
+  using Op = std::conditional_t<kMax, MaxOp<T>, MinOp<T>>;
+  parallel_for(l.M, N, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const T* p = base + l.kept(i);
+      if (s == 1) {  // the extreme by the vectorized kernel, then its first position
+        const T m = reduce_run(p, N, Op{});
+        int64_t at = 0;
+        if (is_nan(m))
+          while (!is_nan(p[at])) ++at;
+        else
+          while (p[at] != m) ++at;
+        vals[i] = m;
+        idx[i] = at;
+        continue;
+      }
+      T best = p[0];
+      int64_t at = 0;
+      for (int64_t r = 1; r < N; ++r)
+        if (better<kMax>(p[r * s], best)) best = p[r * s], at = r;
+      vals[i] = best;
+      idx[i] = at;
+    }
+  });
+}
+
+// ---- softmax -----------------------------------------------------------------------------------
+
+// exp for float32 without branches, so that loops over it vectorize (the Cephes expf
+// polynomial, within 2 ulp of std::exp). Results below about 1e-38 flush to zero.
+inline float exp_fast(float x) {
+  const float xc = std::min(std::max(x, -88.3762626647949f), 88.3762626647949f);
+  const float n = std::nearbyint(xc * 1.44269504088896341f);  // (std::floor would not vectorize)
+  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const float y = p * std::bit_cast<float>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
+  const float lo = x < -87.33654f ? 0.0f : y;
+  const float hi = x > 88.3762626647949f ? std::numeric_limits<float>::infinity() : lo;
+  return x != x ? x : hi;
+}
+
+template <class T> T exp_of(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return exp_fast(x);
+  else
+    return std::exp(x);
+}
+
+// One contiguous row: max, sum of exp(x - max), then normalize (or x - max - log(sum)).
+template <bool kLog, class T>
+void softmax_row(T* out, const T* x, int64_t n) {
+  constexpr int L = kLanes<T>;
+  const T m = reduce_run(x, n, MaxOp<T>{});
+  T acc[L] = {};
+  int64_t i = 0;
+  for (; i + L <= n; i += L)
+    for (int k = 0; k < L; ++k) {
+      const T e = exp_of(x[i + k] - m);
+      if constexpr (!kLog) out[i + k] = e;
+      acc[k] += e;
+    }
+  for (int k = 0; i < n; ++i, ++k) {
+    const T e = exp_of(x[i] - m);
+    if constexpr (!kLog) out[i] = e;
+    acc[k] += e;
+  }
+  for (int w = L / 2; w > 0; w /= 2)
+    for (int k = 0; k < w; ++k) acc[k] += acc[k + w];
+  if constexpr (kLog) {
+    const T ls = std::log(acc[0]);
+    for (i = 0; i < n; ++i) out[i] = x[i] - m - ls;
+  } else {
+    const T inv = T(1) / acc[0];
+    for (i = 0; i < n; ++i) out[i] *= inv;
+  }
+}
+
+// Columns j0..j0+w of a contiguous [N, W] block, along N.
+template <bool kLog, class T>
+void softmax_cols(T* out, const T* x, int64_t N, int64_t W, int64_t w) {
+  constexpr int64_t tile = kTile<T>;
+  T m[tile], s[tile];
+  const MaxOp<T> mx;
+  for (int64_t j = 0; j < w; ++j) m[j] = x[j], s[j] = 0;
+  for (int64_t r = 1; r < N; ++r)
+    for (int64_t j = 0; j < w; ++j) m[j] = mx.combine(m[j], x[r * W + j]);
+  for (int64_t r = 0; r < N; ++r)
+    for (int64_t j = 0; j < w; ++j) {
+      const T e = exp_of(x[r * W + j] - m[j]);
+      if constexpr (!kLog) out[r * W + j] = e;
+      s[j] += e;
+    }
+  for (int64_t j = 0; j < w; ++j) s[j] = kLog ? std::log(s[j]) : T(1) / s[j];
+  for (int64_t r = 0; r < N; ++r)
+    for (int64_t j = 0; j < w; ++j) {
+      if constexpr (kLog)
+        out[r * W + j] = x[r * W + j] - m[j] - s[j];
+      else
+        out[r * W + j] *= s[j];
+    }
+}
+
+template <bool kLog, class T>
+void softmax_impl(T* out, const T* x, int64_t B, int64_t N, int64_t W) {
+  if (W == 1) {
+    parallel_for(B, N, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) softmax_row<kLog>(out + i * N, x + i * N, N);
+    });
+    return;
+  }
+  constexpr int64_t tile = kTile<T>;
+  const int64_t tiles = (W + tile - 1) / tile;
+  parallel_for(B * tiles, N * std::min(W, tile), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t off = t / tiles * N * W + t % tiles * tile;
+      softmax_cols<kLog>(out + off, x + off, N, W, std::min(tile, W - t % tiles * tile));
+    }
+  });
+}
+
+// ---- reference helpers -------------------------------------------------------------------------
+
+// Offset of row-major linear index i of x.
+int64_t offset_of(const Tensor& x, int64_t i) {
+  int64_t off = 0;
+  for (int64_t d = x.dim() - 1; d >= 0; --d) {
+    off += (i % x.shape()[d]) * x.strides()[d];
+    i /= x.shape()[d];
+  }
+  return off;
+}
+
+// x viewed as [outer, N, inner] around dim.
+struct Lines {
+  int64_t outer = 1, N = 1, inner = 1;
+  Lines(const Tensor& x, int64_t dim) {
+    for (int64_t d = 0; d < x.dim(); ++d) (d < dim ? outer : d == dim ? N : inner) *= x.shape()[d];
+  }
+};
+
+template <class T> using Wide = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+
+}  // namespace
+
+// ---- entry points ------------------------------------------------------------------------------
+
+void reduce(const Tensor& out, const Tensor& x, const std::vector<bool>& reduced, ReduceOp op, double p) {
+  dispatch_compute(x.dtype(), [&]<class T>() {
+    T* o = out.data<T>();
+    with_op<T>(op, p, [&](const auto& f) { reduce_impl(o, x, reduced, f); });
+  });
+}
+
+void reduce_reference(const Tensor& out, const Tensor& x, const std::vector<bool>& reduced, ReduceOp op, double p) {
+  dispatch_compute(x.dtype(), [&]<class T>() {
+    using Acc = Wide<T>;
+    with_op<Acc>(op, p, [&](const auto& f) {
+      // Output index of each input element: row-major over the kept dims.
+      Shape out_strides(x.dim());
+      int64_t m = 1;
+      for (int64_t d = x.dim() - 1; d >= 0; --d) {
+        out_strides[d] = reduced[d] ? 0 : m;
+        if (!reduced[d]) m *= x.shape()[d];
+      }
+      std::unique_ptr<Acc[]> acc(new Acc[m]);
+      std::fill(acc.get(), acc.get() + m, f.identity());
+      const T* xp = x.data<T>();
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        int64_t o = 0, rest = i;
+        for (int64_t d = x.dim() - 1; d >= 0; --d) {
+          o += (rest % x.shape()[d]) * out_strides[d];
+          rest /= x.shape()[d];
+        }
+        acc[o] = f.combine(acc[o], f.load(static_cast<Acc>(xp[offset_of(x, i)])));
+      }
+      T* op = out.data<T>();
+      for (int64_t i = 0; i < m; ++i) op[i] = static_cast<T>(acc[i]);
+    });
+  });
+}
+
+void arg_reduce(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim, bool is_max) {
+  dispatch_compute(x.dtype(), [&]<class T>() {
+    if (is_max)
+      arg_impl<true>(values.data<T>(), indices.data<int64_t>(), x, dim);
+    else
+      arg_impl<false>(values.data<T>(), indices.data<int64_t>(), x, dim);
+  });
+}
+
+void arg_reduce_reference(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim, bool is_max) {
+  dispatch_compute(x.dtype(), [&]<class T>() {
+    const Lines l(x, x.dim() == 0 ? 0 : dim);
+    const T* xp = x.data<T>();
+    for (int64_t o = 0; o < l.outer; ++o)
+      for (int64_t j = 0; j < l.inner; ++j) {
+        int64_t at = 0;
+        T best = xp[offset_of(x, o * l.N * l.inner + j)];
+        for (int64_t r = 1; r < l.N; ++r) {
+          const T v = xp[offset_of(x, (o * l.N + r) * l.inner + j)];
+          if (is_max ? better<true>(v, best) : better<false>(v, best)) best = v, at = r;
+        }
+        values.data<T>()[o * l.inner + j] = best;
+        indices.data<int64_t>()[o * l.inner + j] = at;
+      }
+  });
+}
+
+void cumsum(const Tensor& out, const Tensor& x, int64_t dim) {
+  if (x.numel() == 0) return;
+  dispatch_compute(x.dtype(), [&]<class T>() {
+    const T* xp = x.data<T>();
+    T* op = out.data<T>();
+    if (x.dim() == 0) return void(op[0] = xp[0]);
+    const Shape os = contiguous_strides(x.shape());
+    Indexer xi, oi;
+    for (int64_t d = 0; d < x.dim(); ++d) {
+      if (d == dim) continue;
+      xi.sizes.push_back(x.shape()[d]);
+      xi.strides.push_back(x.strides()[d]);
+      oi.sizes.push_back(x.shape()[d]);
+      oi.strides.push_back(os[d]);
+    }
+    const int64_t N = x.shape()[dim], sx = x.strides()[dim], so = os[dim];
+    parallel_for(x.numel() / N, N, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const T* p = xp + xi(i);
+        T* q = op + oi(i);
+        Wide<T> acc = 0;
+        for (int64_t r = 0; r < N; ++r) {
+          acc += p[r * sx];
+          q[r * so] = static_cast<T>(acc);
+        }
+      }
+    });
+  });
+}
+
+void cumsum_reference(const Tensor& out, const Tensor& x, int64_t dim) {
+  dispatch_compute(x.dtype(), [&]<class T>() {
+    const Lines l(x, x.dim() == 0 ? 0 : dim);
+    for (int64_t o = 0; o < l.outer; ++o)
+      for (int64_t j = 0; j < l.inner; ++j) {
+        Wide<T> acc = 0;
+        for (int64_t r = 0; r < l.N; ++r) {
+          const int64_t i = (o * l.N + r) * l.inner + j;
+          acc += x.data<T>()[offset_of(x, i)];
+          out.data<T>()[i] = static_cast<T>(acc);
+        }
+      }
+  });
+}
+
+void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log) {
+  if (x.numel() == 0) return;
+  Tensor c = x;
+  if (!x.is_contiguous()) {
+    c = empty(x.shape(), x.dtype());
+    copy(c, x);
+  }
+  const Lines l(x, x.dim() == 0 ? 0 : dim);
+  dispatch_float(x.dtype(), [&]<class T>() {
+    if (log)
+      softmax_impl<true>(out.data<T>(), c.data<T>(), l.outer, l.N, l.inner);
+    else
+      softmax_impl<false>(out.data<T>(), c.data<T>(), l.outer, l.N, l.inner);
+  });
+}
+
+void softmax_reference(const Tensor& out, const Tensor& x, int64_t dim, bool log) {
+  dispatch_float(x.dtype(), [&]<class T>() {
+    const Lines l(x, x.dim() == 0 ? 0 : dim);
+    auto at = [&](int64_t o, int64_t r, int64_t j) { return (o * l.N + r) * l.inner + j; };
+    for (int64_t o = 0; o < l.outer; ++o)
+      for (int64_t j = 0; j < l.inner; ++j) {
+        double m = -std::numeric_limits<double>::infinity(), s = 0;
+        for (int64_t r = 0; r < l.N; ++r) m = std::max(m, double(x.data<T>()[offset_of(x, at(o, r, j))]));
+        for (int64_t r = 0; r < l.N; ++r) s += std::exp(double(x.data<T>()[offset_of(x, at(o, r, j))]) - m);
+        for (int64_t r = 0; r < l.N; ++r) {
+          const double v = double(x.data<T>()[offset_of(x, at(o, r, j))]) - m;
+          out.data<T>()[at(o, r, j)] = static_cast<T>(log ? v - std::log(s) : std::exp(v) / s);
+        }
+      }
+  });
+}
+
+}  // namespace soma::kernels

@@ -1,0 +1,54 @@
+#pragma once
+// Raw reduction, scan and softmax kernels (no autograd). Inputs already have a compute dtype;
+// outputs are contiguous and have the input's dtype.
+//
+// A reduction splits the input's dims into kept and reduced ones (size-1 dims dropped, the
+// reduced ones sorted by stride, both groups coalesced) and then runs one of two loops:
+//   rows:    the reduced elements of each output are contiguous (sum over the last dim, or a
+//            full reduction): a pairwise sum of each row with many independent accumulators;
+//   columns: one strided reduced dim and a contiguous kept dim (sum over dim 0): pairwise over
+//            rows, vectorized across a tile of columns.
+// Any other layout is first copied into the rows form. Long reductions are cut into pieces
+// whose boundaries depend only on the shape, reduced in parallel and combined pairwise in a
+// fixed order, so results never depend on the thread count.
+//
+// Each fast kernel has a plain single-threaded `*_reference` loop that tests check it against.
+#include <cstdint>
+#include <vector>
+
+#include "soma/tensor.h"
+
+namespace soma::kernels {
+
+enum class ReduceOp : uint8_t {
+  Sum,
+  Prod,
+  Max,         // NaN propagates
+  Min,         // NaN propagates
+  AbsSum,      // sum |x|       (floating only)
+  SumSquares,  // sum x^2       (floating only)
+  AbsMax,      // max |x|       (floating only)
+  PowSum,      // sum |x|^p     (floating only)
+};
+
+// out = op over the dims of x where `reduced` is true. `out` is contiguous with x's dtype and
+// holds one element per kept position (keepdim or not). An empty reduction gives the op's
+// identity (callers reject Max/Min/AbsMax over nothing).
+void reduce(const Tensor& out, const Tensor& x, const std::vector<bool>& reduced, ReduceOp op, double p = 0);
+void reduce_reference(const Tensor& out, const Tensor& x, const std::vector<bool>& reduced, ReduceOp op,
+                      double p = 0);
+
+// Max (is_max) or min of x along `dim` and the index of its first occurrence (NaN counts as
+// the extreme). `values` (x's dtype) and `indices` (int64) are contiguous; size(dim) > 0.
+void arg_reduce(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim, bool is_max);
+void arg_reduce_reference(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim, bool is_max);
+
+// Inclusive prefix sum along `dim` into contiguous `out` (floating types accumulate in double).
+void cumsum(const Tensor& out, const Tensor& x, int64_t dim);
+void cumsum_reference(const Tensor& out, const Tensor& x, int64_t dim);
+
+// softmax (or log_softmax) of a floating tensor along `dim` into contiguous `out`.
+void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log);
+void softmax_reference(const Tensor& out, const Tensor& x, int64_t dim, bool log);
+
+}  // namespace soma::kernels
