@@ -132,7 +132,7 @@ Tensor& arith_inplace(Tensor& self, const Tensor& other, const char* name, DType
         else
           ops::binary_inplace(s, other, op);
       },
-      [&] { return reference(s, other); });
+      [&] { return reference(s.clone(), other); });  // a copy: the op may save self, which is overwritten
 }
 
 }  // namespace
