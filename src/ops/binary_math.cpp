@@ -28,7 +28,8 @@ template <class Ref>
 Tensor& inplace_via(Tensor& self, const char* name, Ref reference) {
   Tensor s = self;
   return ops::apply_inplace(
-      self, name, false, [&] { kernels::copy(s, reference(s.detach())); }, [&] { return reference(s); });
+      self, name, false, [&] { kernels::copy(s, reference(s.detach())); },
+      [&] { return reference(s.clone()); });  // the op saves its input, which is about to change
 }
 
 // base^exponent for integers by repeated squaring, wrapping on overflow like PyTorch. Negative

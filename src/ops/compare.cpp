@@ -1,5 +1,8 @@
 // Comparisons, logic and value tests: bool results, no gradients. Comparisons run in the
 // promoted type of their operands (PyTorch's rules); logic treats nonzero (and NaN) as true.
+#include <algorithm>
+#include <cmath>
+
 #include "kernels/cpu/loops.h"
 #include "ops/elementwise.h"
 #include "ops/util.h"
@@ -81,8 +84,9 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool e
     for (int64_t i = 0; i < n && close; ++i) {
       const double u = *reinterpret_cast<const double*>(p[0] + i * s[0]);
       const double v = *reinterpret_cast<const double*>(p[1] + i * s[1]);
-      // Equal values (infinities included) are close; otherwise both must be finite.
-      const bool ok = u == v || (equal_nan && u != u && v != v) || std::abs(u - v) <= atol + rtol * std::abs(v);
+      // Equal values (infinities included) are close; otherwise the difference must be finite.
+      const double err = std::abs(u - v);
+      const bool ok = u == v || (equal_nan && u != u && v != v) || (std::isfinite(err) && err <= atol + rtol * std::abs(v));
       close = ok;
     }
   };

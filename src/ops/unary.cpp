@@ -56,7 +56,7 @@ Tensor& unary_inplace(Tensor& self, const char* name, DType result, Op op, Tenso
             kernels::unary_kernel<T, T>(s, s, [op](T u) { return static_cast<T>(op(u)); });
           });
       },
-      [&] { return reference(s); });
+      [&] { return reference(s.clone()); });  // the op may save its input, which is about to change
 }
 
 constexpr auto exp_op = [](auto x) {
