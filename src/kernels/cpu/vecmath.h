@@ -132,7 +132,7 @@ inline float tanh(float x) {
   p = fmadd(p, z, -5.37397155531e-2f);
   p = fmadd(p, z, 1.33314422036e-1f);
   p = fmadd(p, z, -3.33332819422e-1f);
-  const float small = fmadd(p * z, x, x);
+  const float small = with_sign(fmadd(p * z, x, x), x);  // keeps tanh(-0) = -0
   // tanh a = 1 - 2 / (e^2a + 1); e^2a = inf gives exactly 1.
   const float large = with_sign(1.0f - 2.0f / (exp(a + a) + 1.0f), x);
   return a < 0.625f ? small : large;
