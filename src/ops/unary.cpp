@@ -1,8 +1,11 @@
 // Unary math functions and their gradients (written with Tensor ops, so they differentiate
-// again). Integer inputs to floating functions compute in float32, as in PyTorch.
+// again). Integer inputs to floating functions compute in float32, as in PyTorch. In float32
+// (and the half types, which compute in float32) exp, expm1, log, log1p, tanh, sigmoid and erf
+// use the vectorizable versions in kernels/cpu/vecmath.h; float64 uses std::.
 #include <cmath>
 
 #include "autograd/node.h"
+#include "kernels/cpu/vecmath.h"
 #include "ops/elementwise.h"
 #include "ops/util.h"
 #include "soma/math.h"
@@ -11,10 +14,14 @@ namespace soma {
 
 using autograd::GradMask;
 using autograd::SavedTensor;
+namespace vec = kernels::vec;
 
 namespace {
 
 DType float_type(DType t) { return is_floating(t) ? t : kFloat32; }
+
+template <class T>
+constexpr bool is_f32 = std::is_same_v<T, float>;
 
 // A floating-point function of one tensor: forward `op`, backward `grad(g, x, y)` where x is
 // the input and y the output (recomputed from x under create_graph so it stays differentiable).
@@ -33,30 +40,61 @@ Tensor float_unary(const char* name, const Tensor& a, Op op, Grad grad, Tensor (
   return out;
 }
 
+// self = op(self) in place, for an op whose out-of-place form `reference` gives dtype `result`.
+template <class Op>
+Tensor& unary_inplace(Tensor& self, const char* name, DType result, Op op, Tensor (*reference)(const Tensor&)) {
+  SOMA_CHECK(result == self.dtype(), "{}: the result type {} cannot be stored in a tensor of dtype {}", name,
+             dtype_name(result), dtype_name(self.dtype()));
+  Tensor s = self;
+  return ops::apply_inplace(
+      self, name, false,
+      [&] {
+        if (is_half(s.dtype()))
+          kernels::copy(s, reference(s.detach()));
+        else
+          dispatch_compute(s.dtype(), [&]<class T>() {
+            kernels::unary_kernel<T, T>(s, s, [op](T u) { return static_cast<T>(op(u)); });
+          });
+      },
+      [&] { return reference(s.clone()); });  // the op may save its input, which is about to change
+}
+
+constexpr auto exp_op = [](auto x) {
+  if constexpr (is_f32<decltype(x)>) return vec::exp(x); else return std::exp(x);
+};
+constexpr auto sqrt_op = [](auto x) { return std::sqrt(x); };
+constexpr auto relu_op = [](auto x) { return x > decltype(x)(0) ? x : decltype(x)(0); };
+
 }  // namespace
 
 Tensor exp(const Tensor& a) {
-  return float_unary("exp", a, [](auto x) { return std::exp(x); },
+  return float_unary("exp", a, exp_op,
                      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; }, &exp);
 }
 
 Tensor expm1(const Tensor& a) {
-  return float_unary("expm1", a, [](auto x) { return std::expm1(x); },
+  return float_unary("expm1", a, [](auto x) {
+                       if constexpr (is_f32<decltype(x)>) return vec::expm1(x); else return std::expm1(x);
+                     },
                      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1.0); }, &expm1);
 }
 
 Tensor log(const Tensor& a) {
-  return float_unary("log", a, [](auto x) { return std::log(x); },
+  return float_unary("log", a, [](auto x) {
+                       if constexpr (is_f32<decltype(x)>) return vec::log(x); else return std::log(x);
+                     },
                      [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; }, &log);
 }
 
 Tensor log1p(const Tensor& a) {
-  return float_unary("log1p", a, [](auto x) { return std::log1p(x); },
+  return float_unary("log1p", a, [](auto x) {
+                       if constexpr (is_f32<decltype(x)>) return vec::log1p(x); else return std::log1p(x);
+                     },
                      [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1.0); }, &log1p);
 }
 
 Tensor sqrt(const Tensor& a) {
-  return float_unary("sqrt", a, [](auto x) { return std::sqrt(x); },
+  return float_unary("sqrt", a, sqrt_op,
                      [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2.0); }, &sqrt);
 }
 
@@ -76,17 +114,24 @@ Tensor cos(const Tensor& a) {
 }
 
 Tensor tanh(const Tensor& a) {
-  return float_unary("tanh", a, [](auto x) { return std::tanh(x); },
+  return float_unary("tanh", a, [](auto x) {
+                       if constexpr (is_f32<decltype(x)>) return vec::tanh(x); else return std::tanh(x);
+                     },
                      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1.0 - y * y); }, &tanh);
 }
 
 Tensor sigmoid(const Tensor& a) {
-  return float_unary("sigmoid", a, [](auto x) { return decltype(x)(1) / (decltype(x)(1) + std::exp(-x)); },
+  return float_unary("sigmoid", a, [](auto x) {
+                       using T = decltype(x);
+                       if constexpr (is_f32<T>) return vec::sigmoid(x); else return T(1) / (T(1) + std::exp(-x));
+                     },
                      [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1.0 - y); }, &sigmoid);
 }
 
 Tensor erf(const Tensor& a) {
-  return float_unary("erf", a, [](auto x) { return std::erf(x); },
+  return float_unary("erf", a, [](auto x) {
+                       if constexpr (is_f32<decltype(x)>) return vec::erf(x); else return std::erf(x);
+                     },
                      [](const Tensor& g, const Tensor& x, const Tensor&) {
                        return g * exp(-(x * x)) * 1.1283791670955126;  // 2/sqrt(pi)
                      },
@@ -95,7 +140,7 @@ Tensor erf(const Tensor& a) {
 
 Tensor relu(const Tensor& a) {
   SOMA_CHECK(a.dtype() != kBool, "relu: not defined for bool tensors");
-  Tensor out = ops::unary_forward(a, a.dtype(), [](auto x) { return x > decltype(x)(0) ? x : decltype(x)(0); });
+  Tensor out = ops::unary_forward(a, a.dtype(), relu_op);
   if (autograd::needs_grad(a)) {
     autograd::record("relu", out, {a}, [sx = SavedTensor(a)](const Tensor& g, GradMask) -> TensorList {
       const Tensor& x = sx.get();
@@ -128,25 +173,6 @@ Tensor sign(const Tensor& a) {
   });
 }
 
-Tensor pow(const Tensor& base, Scalar exponent) {
-  const double e = exponent.to_double();
-  DType rt = promote_with_scalar(base.dtype(), exponent);
-  Tensor out;
-  if (e == 2.0)
-    out = ops::unary_forward(base, rt, [](auto x) { return x * x; });
-  else
-    out = ops::unary_forward(base, float_type(rt), [e](auto x) { return std::pow(x, static_cast<decltype(x)>(e)); });
-  if (!is_floating(rt) && out.dtype() != rt) out = ops::cast(out, rt);
-  if (autograd::needs_grad(base)) {
-    autograd::record("pow", out, {base}, [sx = SavedTensor(base), exponent, e](const Tensor& g, GradMask) -> TensorList {
-      if (e == 0.0) return {g * 0.0};
-      const Tensor& x = sx.get();
-      return {g * (e == 2.0 ? x * 2.0 : pow(x, e - 1.0) * e)};
-    });
-  }
-  return out;
-}
-
 Tensor Tensor::exp() const { return soma::exp(*this); }
 Tensor Tensor::expm1() const { return soma::expm1(*this); }
 Tensor Tensor::log() const { return soma::log(*this); }
@@ -161,6 +187,12 @@ Tensor Tensor::relu() const { return soma::relu(*this); }
 Tensor Tensor::erf() const { return soma::erf(*this); }
 Tensor Tensor::abs() const { return soma::abs(*this); }
 Tensor Tensor::sign() const { return soma::sign(*this); }
-Tensor Tensor::pow(Scalar e) const { return soma::pow(*this, e); }
+
+Tensor& Tensor::exp_() { return unary_inplace(*this, "exp_", float_type(dtype()), exp_op, &soma::exp); }
+Tensor& Tensor::sqrt_() { return unary_inplace(*this, "sqrt_", float_type(dtype()), sqrt_op, &soma::sqrt); }
+Tensor& Tensor::relu_() {
+  SOMA_CHECK(dtype() != kBool, "relu_: not defined for bool tensors");
+  return unary_inplace(*this, "relu_", dtype(), relu_op, &soma::relu);
+}
 
 }  // namespace soma
