@@ -1,8 +1,6 @@
 #pragma once
 // Matrix products without autograd: float32/float64 through OpenBLAS (gemm, or gemv/dot when
-// one side is a vector), a register-friendly loop for tiny products where the BLAS call costs
-// more than the arithmetic, and plain loops for the integer dtypes (half types compute in
-// float32).
+// one side is a vector), loops for the integer dtypes; the half types compute in float32.
 #include "soma/tensor.h"
 
 namespace soma::kernels {
