@@ -8,6 +8,10 @@ packages=(
   g++ cmake ninja-build pkg-config          # toolchain
   libopenblas-openmp-dev                    # BLAS + LAPACK (OpenMP threading)
   libfmt-dev                                # string formatting for error messages
+  nlohmann-json3-dev                        # safetensors headers, JSON configs and metrics logs
+  zlib1g-dev                                # gzip-compressed IDX files
+  libpng-dev                                # PNG images for prediction
+  dataset-fashion-mnist                     # the main job's data set
   libgtest-dev                              # tests
   libbenchmark-dev                          # micro-benchmarks
 )
