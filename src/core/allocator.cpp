@@ -19,7 +19,7 @@ int bucket_of(size_t n, size_t* rounded) {
     return 0;
   }
   int hi = 63 - __builtin_clzll(n - 1);  // n - 1 < 2^(hi+1)
-  size_t quarter = size_t{1} << (hi - 1);
+  size_t quarter = size_t{1} << (hi - 2);
   size_t base = size_t{1} << hi;
   size_t steps = (n - base + quarter - 1) / quarter;  // 1..4 quarters above base
   *rounded = base + steps * quarter;
