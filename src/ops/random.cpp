@@ -19,8 +19,8 @@ namespace soma {
 
 namespace {
 
-using Words = uint32_t[4][64];
 constexpr int kBatch = 64;              // Philox blocks generated at a time
+using Words = uint32_t[4][kBatch];      // word k of block i is w[k][i]
 constexpr int64_t kGrainBlocks = 8192;  // run on one thread below this many blocks
 
 std::mutex default_mu;
