@@ -11,8 +11,9 @@ namespace {
 constexpr size_t kAlign = 64;
 constexpr int kBuckets = 4 * 64;
 
-// Rounds a request up to one of four sizes per power of two (at most 25% waste) and returns
-// its bucket index.
+// Rounds a request up to one of four sizes per power of two (at most 25% waste above 256
+// bytes), then to a multiple of the alignment as aligned_alloc requires, and returns its bucket
+// index.
 int bucket_of(size_t n, size_t* rounded) {
   if (n <= kAlign) {
     *rounded = kAlign;
@@ -22,7 +23,7 @@ int bucket_of(size_t n, size_t* rounded) {
   size_t quarter = size_t{1} << (hi - 2);
   size_t base = size_t{1} << hi;
   size_t steps = (n - base + quarter - 1) / quarter;  // 1..4 quarters above base
-  *rounded = base + steps * quarter;
+  *rounded = (base + steps * quarter + kAlign - 1) & ~(kAlign - 1);
   return hi * 4 + static_cast<int>(steps);
 }
 

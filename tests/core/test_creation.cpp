@@ -240,7 +240,8 @@ TEST(Allocator, RoundingNeverGivesLess) {
     void* p = cached_alloc(n);
     const uint64_t got = allocator_stats().bytes_in_use - before;
     EXPECT_GE(got, std::max<size_t>(n, 1)) << n;
-    EXPECT_LE(got, std::max<size_t>(64, n + n / 4 + 1)) << n;  // four buckets per power of two
+    EXPECT_EQ(got % 64, 0u) << n;
+    EXPECT_LE(got, std::max<size_t>({64, (n + 63) / 64 * 64, n + n / 4 + 1})) << n;  // four buckets per power of two
     EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
     std::memset(p, 0xab, n);  // the whole request is usable (AddressSanitizer checks this)
     cached_free(p, n);
