@@ -38,16 +38,18 @@ class Generator {
 Generator& default_generator();
 void manual_seed(uint64_t seed);
 
-// Uniform [0, 1).
+// Uniform [0, 1) (float16/bfloat16 draws use as many random bits as they hold, so they stay below 1).
 Tensor rand(const Shape& shape, DType dtype = kFloat32, Generator* gen = nullptr);
-// Standard normal.
+// Standard normal (Box-Muller; both outputs of each pair are used).
 Tensor randn(const Shape& shape, DType dtype = kFloat32, Generator* gen = nullptr);
-// Integers uniform in [low, high).
+// Integers uniform in [low, high); throws unless low < high and the range fits `dtype`.
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype = kInt64, Generator* gen = nullptr);
-// 1 with probability p (elementwise), else 0; same dtype as p.
+// 1 with probability p (elementwise, p in [0, 1]), else 0; same dtype as p. Not differentiable.
 Tensor bernoulli(const Tensor& p, Generator* gen = nullptr);
 Tensor bernoulli(const Shape& shape, double p, DType dtype = kFloat32, Generator* gen = nullptr);
-// Draws `num_samples` category indices per row of (unnormalized, non-negative) probabilities.
+// Draws `num_samples` category indices (int64) per row of a 1-D or 2-D tensor of unnormalized,
+// finite, non-negative weights. Without replacement the indices of a row are distinct, in the
+// order they were drawn; a row needs at least num_samples nonzero weights.
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false, Generator* gen = nullptr);
 // A random permutation of 0..n-1 (int64).
 Tensor randperm(int64_t n, Generator* gen = nullptr);

@@ -11,18 +11,19 @@ namespace {
 constexpr size_t kAlign = 64;
 constexpr int kBuckets = 4 * 64;
 
-// Rounds a request up to one of four sizes per power of two (at most 25% waste) and returns
-// its bucket index. Every rounded size is a multiple of kAlign, as aligned_alloc requires.
+// Rounds a request up to one of four sizes per power of two (at most 25% waste above 256
+// bytes), then to a multiple of the alignment as aligned_alloc requires, and returns its bucket
+// index.
 int bucket_of(size_t n, size_t* rounded) {
   if (n <= kAlign) {
     *rounded = kAlign;
     return 0;
   }
   int hi = 63 - __builtin_clzll(n - 1);  // n - 1 < 2^(hi+1)
-  size_t quarter = size_t{1} << (hi - 1);
+  size_t quarter = size_t{1} << (hi - 2);
   size_t base = size_t{1} << hi;
   size_t steps = (n - base + quarter - 1) / quarter;  // 1..4 quarters above base
-  *rounded = (base + steps * quarter + kAlign - 1) / kAlign * kAlign;
+  *rounded = (base + steps * quarter + kAlign - 1) & ~(kAlign - 1);
   return hi * 4 + static_cast<int>(steps);
 }
 

@@ -40,14 +40,18 @@ Tensor arange(Scalar start, Scalar end, Scalar step) {
 
 Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype) {
   double s = start.to_double(), e = end.to_double(), st = step.to_double();
-  SOMA_CHECK(st != 0, "arange: step must be nonzero");
+  const bool integral = is_integral(dtype) || dtype == kBool;
+  SOMA_CHECK(st != 0 && (!integral || step.to_int() != 0),
+             "arange: step must be nonzero (got {} for dtype {})", st, dtype_name(dtype));
   SOMA_CHECK(std::isfinite(s) && std::isfinite(e) && std::isfinite(st), "arange: start, end and step must be finite");
   SOMA_CHECK((e - s) / st >= 0 || s == e, "arange: the step {} goes away from end ({} to {})", st, s, e);
-  auto n = static_cast<int64_t>(std::ceil((e - s) / st));
+  // Integer ranges count in int64 (exact beyond 2^53), others in double, as in PyTorch.
+  auto n = integral ? (end.to_int() - start.to_int() + step.to_int() - (step.to_int() > 0 ? 1 : -1)) / step.to_int()
+                    : static_cast<int64_t>(std::ceil((e - s) / st));
   Tensor t = empty({std::max<int64_t>(n, 0)}, dtype);
   dispatch(dtype, [&]<class T>() {
     T* p = static_cast<T*>(t.data_ptr());
-    if constexpr (std::is_integral_v<T>) {
+    if constexpr (std::is_integral_v<T>) {  // start and step truncated to integers, as in PyTorch
       int64_t si = start.to_int(), sti = step.to_int();
       for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(si + i * sti);
     } else {
@@ -59,23 +63,26 @@ Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype) {
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype) {
   SOMA_CHECK(steps >= 0, "linspace: steps must be non-negative, got {}", steps);
+  if (steps == 1) return full({1}, start, dtype);
   Tensor t = empty({steps}, dtype);
-  double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0;
   dispatch(dtype, [&]<class T>() {
+    // As in PyTorch: the ends are first converted to the dtype; floating types compute in their
+    // own precision (float for the half types), integers in double.
+    constexpr bool single = std::is_same_v<T, float> || std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
+    using C = std::conditional_t<single, float, double>;
+    const C a = static_cast<C>(kernels::convert<T>(start)), b = static_cast<C>(kernels::convert<T>(end));
+    const C step = (b - a) / static_cast<C>(steps - 1);
     T* p = static_cast<T*>(t.data_ptr());
-    // Symmetric formula (as in PyTorch): the second half counts back from `end`, so both ends are exact.
-    for (int64_t i = 0; i < steps; ++i) {
-      double v = i < steps / 2 ? start + step * static_cast<double>(i)
-                               : end - step * static_cast<double>(steps - 1 - i);
-      p[i] = kernels::convert<T>(v);
-    }
+    // Symmetric formula: the second half counts back from `end`, so both ends are exact.
+    for (int64_t i = 0; i < steps; ++i)
+      p[i] = kernels::convert<T>(i < steps / 2 ? a + step * static_cast<C>(i) : b - step * static_cast<C>(steps - 1 - i));
   });
   return t;
 }
 
 Tensor eye(int64_t n, int64_t m, DType dtype) {
-  if (m < 0) m = n;
-  SOMA_CHECK(n >= 0, "eye: n must be non-negative, got {}", n);
+  if (m == -1) m = n;
+  SOMA_CHECK(n >= 0 && m >= 0, "eye: sizes must be non-negative, got n={}, m={}", n, m);
   Tensor t = zeros({n, m}, dtype);
   dispatch(dtype, [&]<class T>() {
     T* p = static_cast<T*>(t.data_ptr());
@@ -151,7 +158,6 @@ Tensor Tensor::clone() const {
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor& Tensor::copy_(const Tensor& src) {
-  broadcast_shapes(shape(), src.shape(), "copy_");  // validates
   SOMA_CHECK(broadcast_shapes(shape(), src.shape(), "copy_") == shape(),
              "copy_: source of shape {} cannot be broadcast to destination shape {}", src.shape(), shape());
   Tensor self = *this;
