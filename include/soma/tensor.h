@@ -117,6 +117,9 @@ class Tensor {
   // A tensor sharing this one's data but not its history.
   Tensor detach() const;
   Tensor& detach_();
+  // Makes this tensor (every handle to it) view `data`'s memory, shape and dtype, keeping its
+  // autograd identity (like assigning torch's .data): how modules change dtype or load weights.
+  void set_data(const Tensor& data) const;
   // Makes a non-leaf keep its .grad after backward.
   void retain_grad() const;
   bool retains_grad() const { return impl()->retains_grad; }

@@ -57,6 +57,19 @@ Tensor& Tensor::detach_() {
   return *this;
 }
 
+void Tensor::set_data(const Tensor& data) const {
+  TensorImpl* p = impl();
+  const TensorImpl* d = data.impl();
+  SOMA_CHECK(!p->requires_grad || is_floating(d->dtype), "set_data: a tensor that requires grad needs floating-point data, got {}",
+             dtype_name(d->dtype));
+  if (!(p->shape == d->shape) || p->dtype != d->dtype) p->grad.reset();  // the old gradient no longer fits
+  p->storage = d->storage;
+  p->shape = d->shape;
+  p->strides = d->strides;
+  p->offset = d->offset;
+  p->dtype = d->dtype;
+}
+
 void Tensor::retain_grad() const {
   TensorImpl* p = impl();
   if (!p->grad_fn) return;  // leaves keep their gradient anyway

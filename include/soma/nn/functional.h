@@ -1,0 +1,12 @@
+#pragma once
+// nn::functional: the stateless forms of the layers, activations and losses (modules call
+// these). Declarations grouped by family; each family has its own source under src/nn/.
+#include "soma/tensor.h"
+
+namespace soma::nn::functional {
+
+// ---- linear ------------------------------------------------------------------------------------
+// input [..., in], weight [out, in], bias [out] (optional) -> [..., out]; one GEMM with the bias fused.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
+
+}  // namespace soma::nn::functional
