@@ -47,6 +47,14 @@ void run_range(const LoopGeometry& g, int64_t begin, int64_t end, Body& body) {
     body(ptrs, inner_strides, 1);
     return;
   }
+  if (g.ndim == 1) {  // the common dense case: one run
+    for (int k = 0; k < g.nops; ++k) {
+      inner_strides[k] = g.strides[k][0];
+      ptrs[k] = g.base[k] + begin * inner_strides[k];
+    }
+    body(ptrs, inner_strides, end - begin);
+    return;
+  }
   const int inner = g.ndim - 1;
   const int64_t inner_size = g.shape[inner];
   for (int k = 0; k < g.nops; ++k) inner_strides[k] = g.strides[k][inner];
