@@ -3,8 +3,10 @@ times and ratios (speedup = reference time / soma time; above 1 means soma is fa
 
     /usr/bin/python3 bench/compare.py [--build build] [--threads 2] [--reps 11] [bench_name ...]
 
-bench_name is a soma benchmark program in <build>/bench (default: bench_overhead, bench_elementwise,
-bench_gemm); each is paired with reference/torch_<what>.py."""
+bench_name is a soma benchmark program in <build>/bench (default: bench_overhead, bench_elementwise),
+paired with reference/torch_ops.py; when <build>/bench/reference/overhead_libtorch exists (built by
+reference/build_libtorch.sh) the overhead rows also get libtorch C++ figures. Matrix products have
+their own script, gemm_compare.sh."""
 import argparse
 import json
 import os
@@ -16,7 +18,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCES = {
     "bench_overhead": "torch_ops.py",
     "bench_elementwise": "torch_ops.py",
-    "bench_gemm": "torch_gemm.py",
 }
 
 
@@ -33,10 +34,25 @@ def soma_times(binary, threads, reps):
     return times
 
 
+def parse_results(out):
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"RESULT name=(\S+) metric=(\S+) unit=us", out)}
+
+
 def reference_times(script, threads):
     out = subprocess.run([sys.executable, os.path.join(HERE, "reference", script), str(threads)],
                          check=True, capture_output=True, text=True).stdout
-    return {m.group(1): float(m.group(2)) for m in re.finditer(r"RESULT name=(\S+) metric=(\S+) unit=us", out)}
+    return parse_results(out)
+
+
+def libtorch_times(build, threads):
+    binary = os.path.join(build, "bench", "reference", "overhead_libtorch")
+    if not os.path.exists(binary):
+        return {}
+    return parse_results(subprocess.run([binary, str(threads)], check=True, capture_output=True, text=True).stdout)
+
+
+def cell(ref, us):
+    return (f"{ref:.3f}", f"{ref / us:.2f}x") if ref else ("n/a", "n/a")
 
 
 def main():
@@ -44,12 +60,13 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=11)
-    ap.add_argument("benches", nargs="*", default=["bench_overhead", "bench_elementwise", "bench_gemm"])
+    ap.add_argument("benches", nargs="*", default=["bench_overhead", "bench_elementwise"])
     args = ap.parse_args()
     cache = {}
+    libtorch = libtorch_times(args.build, args.threads)
     print(f"threads={args.threads}\n")
-    print("| workload | soma (us) | PyTorch (us) | speedup |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| workload | soma (us) | PyTorch (us) | speedup | libtorch C++ (us) | speedup |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name in args.benches:
         binary = os.path.join(args.build, "bench", name)
         if not os.path.exists(binary):
@@ -60,9 +77,9 @@ def main():
             cache[script] = reference_times(script, args.threads)
         ref = cache[script]
         for run, us in soma_times(binary, args.threads, args.reps).items():
-            r = ref.get(run)
-            ratio = f"{r / us:.2f}x" if r else "n/a"
-            print(f"| {run} | {us:.3f} | {r:.3f} | {ratio} |" if r else f"| {run} | {us:.3f} | n/a | n/a |")
+            py, py_ratio = cell(ref.get(run), us)
+            lt, lt_ratio = cell(libtorch.get(run), us)
+            print(f"| {run} | {us:.3f} | {py} | {py_ratio} | {lt} | {lt_ratio} |")
 
 
 if __name__ == "__main__":

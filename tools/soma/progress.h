@@ -1,0 +1,34 @@
+#pragma once
+// A one-line progress bar for training epochs: batches done, running loss and accuracy,
+// samples/s and ETA. Redraws in place on a terminal; on a pipe or file it prints a line at
+// every 10% instead, so logs stay readable.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace soma::cli {
+
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int64_t total_batches, FILE* out = stderr);
+  // After each batch: how many samples it had and the running metrics to show.
+  void update(int64_t samples, double loss, double accuracy);
+  // Ends the line.
+  void finish();
+
+ private:
+  void draw(bool final);
+
+  std::string label_;
+  int64_t total_, done_ = 0, samples_ = 0;
+  double loss_ = 0, accuracy_ = 0;
+  FILE* out_;
+  bool tty_;
+  int last_decile_ = -1;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+// "1:05" or "1:02:03".
+std::string format_duration(double seconds);
+
+}  // namespace soma::cli
