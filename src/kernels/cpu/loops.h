@@ -94,7 +94,7 @@ void for_each(const LoopGeometry& g, Body body, int64_t grain = kElementwiseGrai
     run_range(g, 0, total, body);
     return;
   }
-  int chunks = static_cast<int>(std::min<int64_t>(threads, total / (grain / 2) + 1));
+  int chunks = static_cast<int>(std::min<int64_t>(threads, total / std::max<int64_t>(1, grain / 2) + 1));
 #pragma omp parallel num_threads(chunks)
   {
     int t = omp_get_thread_num();
