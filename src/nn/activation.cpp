@@ -43,17 +43,33 @@ void check_floating(const char* name, const Tensor& x) {
              dtype_name(x.dtype()));
 }
 
+// y = op(x) elementwise for floating x (half types compute in float32).
+template <class Op>
+Tensor float_map(const Tensor& x, Op op) {
+  const DType ct = compute_dtype(x.dtype());
+  const Tensor xc = ops::cast(x, ct);
+  Tensor out = empty(x.shape(), ct);
+  dispatch_float(ct, [&]<class T>() { kernels::unary_kernel<T, T>(out, xc, op); });
+  return ops::cast(out, x.dtype());
+}
+
 // A pointwise activation: forward f, derivative df (scalar ops, called with float or double);
 // composed(g, x) is g * f'(x) in differentiable tensor ops, used under create_graph.
 template <class F, class DF, class Composed>
 Tensor pointwise(const char* name, const Tensor& x, F f, DF df, Composed composed) {
   check_floating(name, x);
-  Tensor out = ops::unary_forward(x, x.dtype(), f);
+  Tensor out = float_map(x, f);
   if (autograd::needs_grad(x)) {
-    autograd::record(name, out, {x}, [sx = SavedTensor(x), df, composed, name](const Tensor& g, GradMask) -> TensorList {
+    autograd::record(name, out, {x}, [sx = SavedTensor(x), df, composed](const Tensor& g, GradMask) -> TensorList {
       const Tensor& x = sx.get();
       if (is_grad_enabled()) return {composed(g, x)};
-      return {ops::binary_forward(name, g, x, x.dtype(), [df](auto gv, auto xv) { return gv * df(xv); })};
+      const DType ct = compute_dtype(x.dtype());
+      const Tensor gc = ops::cast(g, ct), xc = ops::cast(x, ct);
+      Tensor dx = empty(x.shape(), ct);
+      dispatch_float(ct, [&]<class T>() {
+        kernels::binary_kernel<T, T>(dx, gc, xc, [df](T gv, T xv) { return gv * df(xv); });
+      });
+      return {ops::cast(dx, x.dtype())};
     });
   }
   return out;
@@ -64,7 +80,7 @@ Tensor pointwise(const char* name, const Tensor& x, F f, DF df, Composed compose
 template <class F, class DF>
 Tensor piecewise_linear(const char* name, const Tensor& x, F f, DF df) {
   return pointwise(name, x, f, df, [df](const Tensor& g, const Tensor& x) {
-    return g * ops::unary_forward(x.detach(), x.dtype(), df);
+    return g * float_map(x.detach(), df);
   });
 }
 

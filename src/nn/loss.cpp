@@ -155,15 +155,14 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   const Tensor w = o.weight.defined() ? o.weight.to(x.dtype()).contiguous() : Tensor();
   double alpha = 1 - eps, beta = eps / static_cast<double>(C);
   if (o.reduction == Reduction::Mean) {
-    // PyTorch: the likelihood term is divided by the summed weight of the non-ignored targets,
-    // the smoothing term by the same when weighted, else by the number of rows.
+    // Both terms are divided by the summed weight of the non-ignored targets (as in PyTorch).
     double denom = 0;
     const int64_t* tp = t.data<int64_t>();
     std::vector<double> wv = w.defined() ? w.to(kFloat64).to_vector<double>() : std::vector<double>();
     for (int64_t i = 0; i < t.numel(); ++i)
       if (tp[i] != o.ignore_index) denom += w.defined() ? wv[tp[i]] : 1.0;
     alpha /= denom;
-    beta /= w.defined() ? denom : static_cast<double>(t.numel());
+    beta /= denom;
   }
   Tensor rows = cross_entropy_rows(x, t, w, o.ignore_index, alpha, beta);
   Tensor loss = o.reduction == Reduction::None ? rows.view(target.shape()) : rows.sum();

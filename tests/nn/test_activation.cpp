@@ -58,7 +58,7 @@ TEST(Activation, GradcheckAndGradgradcheck) {
       {"softplus", [](const Tensor& x) { return F::softplus(x, 1.5, 2.0); }},
       {"softsign", [](const Tensor& x) { return F::softsign(x); }},
       {"rrelu_eval", [](const Tensor& x) { return F::rrelu(x); }},
-      {"maxout", [](const Tensor& x) { return F::maxout(x, 2); }},
+      {"maxout", [](const Tensor& x) { return F::maxout(x, 3); }},
   };
   for (auto& [name, f] : fns) {
     Tensor x = base.detach().requires_grad_();

@@ -9,7 +9,7 @@ namespace soma::nn::functional {
 enum class Reduction { None, Mean, Sum, BatchMean };
 
 struct CrossEntropyOptions {
-  Tensor weight;               // [C] class weights (undefined: all 1)
+  Tensor weight{};              // [C] class weights (undefined: all 1)
   int64_t ignore_index = -100;  // class-index targets equal to it contribute nothing
   Reduction reduction = Reduction::Mean;
   double label_smoothing = 0.0;  // in [0, 1]
@@ -22,7 +22,7 @@ struct CrossEntropyOptions {
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options = {});
 
 struct NLLLossOptions {
-  Tensor weight;
+  Tensor weight{};
   int64_t ignore_index = -100;
   Reduction reduction = Reduction::Mean;
 };
