@@ -29,5 +29,16 @@ Tensor& kaiming_uniform_(Tensor& t, double a = 0, FanMode mode = FanMode::FanIn,
                          std::string_view nonlinearity = "leaky_relu", Generator* gen = nullptr);
 Tensor& kaiming_normal_(Tensor& t, double a = 0, FanMode mode = FanMode::FanIn,
                         std::string_view nonlinearity = "leaky_relu", Generator* gen = nullptr);
+// LeCun: U(-a, a) with a = sqrt(3 / fan_in); normal std = 1 / sqrt(fan_in) (unit variance for
+// unit-variance inputs, the SELU recommendation).
+Tensor& lecun_uniform_(Tensor& t, Generator* gen = nullptr);
+Tensor& lecun_normal_(Tensor& t, Generator* gen = nullptr);
+// N(mean, std) restricted to [a, b] (out-of-range draws are redrawn).
+Tensor& trunc_normal_(Tensor& t, double mean = 0, double std = 1, double a = -2, double b = 2, Generator* gen = nullptr);
+// A (semi-)orthogonal matrix (the weight flattened to [size(0), rest]) from the QR decomposition
+// of a Gaussian matrix, times gain: rows orthonormal when rows <= cols, columns otherwise.
+Tensor& orthogonal_(Tensor& t, double gain = 1, Generator* gen = nullptr);
+// A 2-D weight with N(0, std) entries of which ceil(sparsity * rows) per column are zero.
+Tensor& sparse_(Tensor& t, double sparsity, double std = 0.01, Generator* gen = nullptr);
 
 }  // namespace soma::nn::init
