@@ -1,6 +1,8 @@
 #pragma once
 // nn::functional: the stateless forms of the layers, activations and losses (modules call
 // these). Declarations grouped by family; each family has its own source under src/nn/.
+#include "soma/nn/functional/conv.h"
+#include "soma/nn/functional/pooling.h"
 #include "soma/tensor.h"
 
 namespace soma::nn::functional {
