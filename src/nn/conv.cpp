@@ -186,16 +186,16 @@ Tensor conv_nd(const char* op, const Tensor& input, const Tensor& weight, const 
 
 namespace functional {
 
-Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, Conv1dFuncOptions o) {
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv1dFuncOptions& o) {
   return conv_nd("conv1d", input, weight, bias, o.padding, {{1, o.stride}, {1, o.dilation}, {0, 0}, {0, 0}}, o.groups, 1);
 }
 
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Conv2dFuncOptions o) {
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const Conv2dFuncOptions& o) {
   return conv_nd("conv2d", input, weight, bias, o.padding,
                  {{o.stride.h, o.stride.w}, {o.dilation.h, o.dilation.w}, {0, 0}, {0, 0}}, o.groups, 2);
 }
 
-Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias, ConvTranspose2dFuncOptions o) {
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias, const ConvTranspose2dFuncOptions& o) {
   const char* op = "conv_transpose2d";
   Tensor x = batched(op, input, 2, "[N, C, H, W]");
   SOMA_CHECK(weight.dim() == 4, "{}: expected a 4-D weight [in_channels, out_channels / groups, KH, KW], got shape {}",
@@ -276,7 +276,7 @@ bool zero_padding(const ConvPadding& p) {
 
 }  // namespace
 
-Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, Conv1dOptions o)
+Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, const Conv1dOptions& o)
     : Module("Conv1d"), in_channels(in), out_channels(out), kernel_size(k), options(o) {
   check_channels("Conv1d", in, out, o.groups);
   SOMA_CHECK(k > 0, "Conv1d: kernel_size must be positive, got {}", k);
@@ -300,7 +300,7 @@ std::string Conv1d::extra_repr() const {
                    fmt::format("({},)", options.dilation), options.dilation == 1, "", options.groups, bias.defined());
 }
 
-Conv2d::Conv2d(int64_t in, int64_t out, Size2 k, Conv2dOptions o)
+Conv2d::Conv2d(int64_t in, int64_t out, Size2 k, const Conv2dOptions& o)
     : Module("Conv2d"), in_channels(in), out_channels(out), kernel_size(k), options(o) {
   check_channels("Conv2d", in, out, o.groups);
   SOMA_CHECK(k.h > 0 && k.w > 0, "Conv2d: kernel_size must be positive, got {}", pair(k));
@@ -324,7 +324,7 @@ std::string Conv2d::extra_repr() const {
                    options.dilation.h == 1 && options.dilation.w == 1, "", options.groups, bias.defined());
 }
 
-ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Size2 k, ConvTranspose2dOptions o)
+ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Size2 k, const ConvTranspose2dOptions& o)
     : Module("ConvTranspose2d"), in_channels(in), out_channels(out), kernel_size(k), options(o) {
   check_channels("ConvTranspose2d", in, out, o.groups);
   SOMA_CHECK(k.h > 0 && k.w > 0, "ConvTranspose2d: kernel_size must be positive, got {}", pair(k));

@@ -177,31 +177,31 @@ std::string size_repr(const Size2& s) { return s.h == s.w ? std::to_string(s.h) 
 
 namespace functional {
 
-std::pair<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input, int64_t k, MaxPool1dOptions o) {
+std::pair<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input, int64_t k, const MaxPool1dOptions& o) {
   return extremum_pool_nd("max_pool1d", input, 1, {1, k}, as_2d(o), false);
 }
-Tensor max_pool1d(const Tensor& input, int64_t k, MaxPool1dOptions o) {
+Tensor max_pool1d(const Tensor& input, int64_t k, const MaxPool1dOptions& o) {
   return max_pool1d_with_indices(input, k, o).first;
 }
-std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 k, MaxPool2dOptions o) {
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 k, const MaxPool2dOptions& o) {
   return extremum_pool_nd("max_pool2d", input, 2, k, o, false);
 }
-Tensor max_pool2d(const Tensor& input, Size2 k, MaxPool2dOptions o) {
+Tensor max_pool2d(const Tensor& input, Size2 k, const MaxPool2dOptions& o) {
   return max_pool2d_with_indices(input, k, o).first;
 }
-std::pair<Tensor, Tensor> min_pool2d_with_indices(const Tensor& input, Size2 k, MaxPool2dOptions o) {
+std::pair<Tensor, Tensor> min_pool2d_with_indices(const Tensor& input, Size2 k, const MaxPool2dOptions& o) {
   return extremum_pool_nd("min_pool2d", input, 2, k, o, true);
 }
-Tensor min_pool2d(const Tensor& input, Size2 k, MaxPool2dOptions o) {
+Tensor min_pool2d(const Tensor& input, Size2 k, const MaxPool2dOptions& o) {
   return min_pool2d_with_indices(input, k, o).first;
 }
 
-Tensor avg_pool1d(const Tensor& input, int64_t k, AvgPool1dOptions o) {
+Tensor avg_pool1d(const Tensor& input, int64_t k, const AvgPool1dOptions& o) {
   return avg_pool_nd("avg_pool1d", input, 1, {1, k},
                      {.stride = {1, o.stride}, .padding = {0, o.padding}, .ceil_mode = o.ceil_mode,
                       .count_include_pad = o.count_include_pad});
 }
-Tensor avg_pool2d(const Tensor& input, Size2 k, AvgPool2dOptions o) { return avg_pool_nd("avg_pool2d", input, 2, k, o); }
+Tensor avg_pool2d(const Tensor& input, Size2 k, const AvgPool2dOptions& o) { return avg_pool_nd("avg_pool2d", input, 2, k, o); }
 
 Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size) {
   const char* op = "adaptive_avg_pool2d";
@@ -217,7 +217,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size) {
 
 // ---- modules ------------------------------------------------------------------------------------
 
-MaxPool1d::MaxPool1d(int64_t k, MaxPool1dOptions o) : Module("MaxPool1d"), kernel_size(k), options(o) {}
+MaxPool1d::MaxPool1d(int64_t k, const MaxPool1dOptions& o) : Module("MaxPool1d"), kernel_size(k), options(o) {}
 Tensor MaxPool1d::forward(const Tensor& input) { return functional::max_pool1d(input, kernel_size, options); }
 std::pair<Tensor, Tensor> MaxPool1d::forward_with_indices(const Tensor& input) {
   return functional::max_pool1d_with_indices(input, kernel_size, options);
@@ -228,7 +228,7 @@ std::string MaxPool1d::extra_repr() const {
                      options.ceil_mode ? "True" : "False");
 }
 
-MaxPool2d::MaxPool2d(Size2 k, MaxPool2dOptions o) : Module("MaxPool2d"), kernel_size(k), options(o) {}
+MaxPool2d::MaxPool2d(Size2 k, const MaxPool2dOptions& o) : Module("MaxPool2d"), kernel_size(k), options(o) {}
 Tensor MaxPool2d::forward(const Tensor& input) { return functional::max_pool2d(input, kernel_size, options); }
 std::pair<Tensor, Tensor> MaxPool2d::forward_with_indices(const Tensor& input) {
   return functional::max_pool2d_with_indices(input, kernel_size, options);
@@ -239,7 +239,7 @@ std::string MaxPool2d::extra_repr() const {
                      size_repr(options.dilation), options.ceil_mode ? "True" : "False");
 }
 
-MinPool2d::MinPool2d(Size2 k, MaxPool2dOptions o) : Module("MinPool2d"), kernel_size(k), options(o) {}
+MinPool2d::MinPool2d(Size2 k, const MaxPool2dOptions& o) : Module("MinPool2d"), kernel_size(k), options(o) {}
 Tensor MinPool2d::forward(const Tensor& input) { return functional::min_pool2d(input, kernel_size, options); }
 std::pair<Tensor, Tensor> MinPool2d::forward_with_indices(const Tensor& input) {
   return functional::min_pool2d_with_indices(input, kernel_size, options);
@@ -250,14 +250,14 @@ std::string MinPool2d::extra_repr() const {
                      size_repr(options.dilation), options.ceil_mode ? "True" : "False");
 }
 
-AvgPool1d::AvgPool1d(int64_t k, AvgPool1dOptions o) : Module("AvgPool1d"), kernel_size(k), options(o) {}
+AvgPool1d::AvgPool1d(int64_t k, const AvgPool1dOptions& o) : Module("AvgPool1d"), kernel_size(k), options(o) {}
 Tensor AvgPool1d::forward(const Tensor& input) { return functional::avg_pool1d(input, kernel_size, options); }
 std::string AvgPool1d::extra_repr() const {
   return fmt::format("kernel_size=({},), stride=({},), padding=({},)", kernel_size,
                      options.stride == 0 ? kernel_size : options.stride, options.padding);
 }
 
-AvgPool2d::AvgPool2d(Size2 k, AvgPool2dOptions o) : Module("AvgPool2d"), kernel_size(k), options(o) {}
+AvgPool2d::AvgPool2d(Size2 k, const AvgPool2dOptions& o) : Module("AvgPool2d"), kernel_size(k), options(o) {}
 Tensor AvgPool2d::forward(const Tensor& input) { return functional::avg_pool2d(input, kernel_size, options); }
 std::string AvgPool2d::extra_repr() const {
   return fmt::format("kernel_size={}, stride={}, padding={}", size_repr(kernel_size),

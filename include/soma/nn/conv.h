@@ -43,7 +43,7 @@ struct ConvTranspose2dOptions {
 // a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, fan_in = in / groups * K.
 class Conv1d : public Module {
  public:
-  Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, Conv1dOptions options = {});
+  Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, const Conv1dOptions& options = {});
   Tensor forward(const Tensor& input) override;  // [N, in, L] -> [N, out, L_out]
   std::string extra_repr() const override;
   void reset_parameters();
@@ -56,7 +56,7 @@ class Conv1d : public Module {
 // weight [out, in / groups, KH, KW], bias [out]; initialized as Conv1d (fan_in = in / groups * KH * KW).
 class Conv2d : public Module {
  public:
-  Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, Conv2dOptions options = {});
+  Conv2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, const Conv2dOptions& options = {});
   Tensor forward(const Tensor& input) override;  // [N, in, H, W] -> [N, out, OH, OW]
   std::string extra_repr() const override;
   void reset_parameters();
@@ -71,7 +71,7 @@ class Conv2d : public Module {
 // that weight (out / groups * KH * KW).
 class ConvTranspose2d : public Module {
  public:
-  ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, ConvTranspose2dOptions options = {});
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, Size2 kernel_size, const ConvTranspose2dOptions& options = {});
   Tensor forward(const Tensor& input) override;  // [N, in, H, W] -> [N, out, OH, OW]
   std::string extra_repr() const override;
   void reset_parameters();

@@ -18,7 +18,7 @@ using functional::Size2;
 
 class MaxPool1d : public Module {
  public:
-  explicit MaxPool1d(int64_t kernel_size, MaxPool1dOptions options = {});
+  explicit MaxPool1d(int64_t kernel_size, const MaxPool1dOptions& options = {});
   Tensor forward(const Tensor& input) override;
   std::pair<Tensor, Tensor> forward_with_indices(const Tensor& input);
   std::string extra_repr() const override;
@@ -29,7 +29,7 @@ class MaxPool1d : public Module {
 
 class MaxPool2d : public Module {
  public:
-  explicit MaxPool2d(Size2 kernel_size, MaxPool2dOptions options = {});
+  explicit MaxPool2d(Size2 kernel_size, const MaxPool2dOptions& options = {});
   Tensor forward(const Tensor& input) override;
   std::pair<Tensor, Tensor> forward_with_indices(const Tensor& input);
   std::string extra_repr() const override;
@@ -41,7 +41,7 @@ class MaxPool2d : public Module {
 // Takes the minimum of each window (same settings as MaxPool2d; padding counts as +inf).
 class MinPool2d : public Module {
  public:
-  explicit MinPool2d(Size2 kernel_size, MaxPool2dOptions options = {});
+  explicit MinPool2d(Size2 kernel_size, const MaxPool2dOptions& options = {});
   Tensor forward(const Tensor& input) override;
   std::pair<Tensor, Tensor> forward_with_indices(const Tensor& input);
   std::string extra_repr() const override;
@@ -52,7 +52,7 @@ class MinPool2d : public Module {
 
 class AvgPool1d : public Module {
  public:
-  explicit AvgPool1d(int64_t kernel_size, AvgPool1dOptions options = {});
+  explicit AvgPool1d(int64_t kernel_size, const AvgPool1dOptions& options = {});
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
 
@@ -62,7 +62,7 @@ class AvgPool1d : public Module {
 
 class AvgPool2d : public Module {
  public:
-  explicit AvgPool2d(Size2 kernel_size, AvgPool2dOptions options = {});
+  explicit AvgPool2d(Size2 kernel_size, const AvgPool2dOptions& options = {});
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
 

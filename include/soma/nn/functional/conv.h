@@ -58,14 +58,14 @@ struct ConvTranspose2dFuncOptions {
 };
 
 // input [N, C, L], weight [OC, C / groups, K], bias [OC] (optional) -> [N, OC, L_out].
-Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, Conv1dFuncOptions options = {});
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, const Conv1dFuncOptions& options = {});
 // input [N, C, H, W], weight [OC, C / groups, KH, KW], bias [OC] (optional) -> [N, OC, OH, OW]
 // with OH = (H + pad_top + pad_bottom - dilation * (KH - 1) - 1) / stride + 1 (likewise OW).
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, Conv2dFuncOptions options = {});
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, const Conv2dFuncOptions& options = {});
 // The adjoint of conv2d w.r.t. its input ("deconvolution"): input [N, C, H, W], weight
 // [C, OC / groups, KH, KW], bias [OC] (optional) -> [N, OC, OH, OW] with
 // OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1.
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
-                        ConvTranspose2dFuncOptions options = {});
+                        const ConvTranspose2dFuncOptions& options = {});
 
 }  // namespace soma::nn::functional

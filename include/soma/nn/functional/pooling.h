@@ -43,20 +43,20 @@ struct AvgPool2dOptions {
 
 // The max of each window; _with_indices also returns, as int64, the flat position h * W + w
 // (or l) of each max within its input plane, as PyTorch's return_indices does. NaN wins.
-Tensor max_pool1d(const Tensor& input, int64_t kernel_size, MaxPool1dOptions options = {});
+Tensor max_pool1d(const Tensor& input, int64_t kernel_size, const MaxPool1dOptions& options = {});
 std::pair<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input, int64_t kernel_size,
-                                                  MaxPool1dOptions options = {});
-Tensor max_pool2d(const Tensor& input, Size2 kernel_size, MaxPool2dOptions options = {});
+                                                  const MaxPool1dOptions& options = {});
+Tensor max_pool2d(const Tensor& input, Size2 kernel_size, const MaxPool2dOptions& options = {});
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 kernel_size,
-                                                  MaxPool2dOptions options = {});
+                                                  const MaxPool2dOptions& options = {});
 // The min of each window: -max_pool2d(-x), computed by the max-pool kernel with the comparison
 // flipped (one pass, no negated copies). Padding counts as +inf.
-Tensor min_pool2d(const Tensor& input, Size2 kernel_size, MaxPool2dOptions options = {});
+Tensor min_pool2d(const Tensor& input, Size2 kernel_size, const MaxPool2dOptions& options = {});
 std::pair<Tensor, Tensor> min_pool2d_with_indices(const Tensor& input, Size2 kernel_size,
-                                                  MaxPool2dOptions options = {});
+                                                  const MaxPool2dOptions& options = {});
 
-Tensor avg_pool1d(const Tensor& input, int64_t kernel_size, AvgPool1dOptions options = {});
-Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, AvgPool2dOptions options = {});
+Tensor avg_pool1d(const Tensor& input, int64_t kernel_size, const AvgPool1dOptions& options = {});
+Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, const AvgPool2dOptions& options = {});
 
 // The mean over windows [floor(i * H / OH), ceil((i + 1) * H / OH)) (likewise along W), so the
 // output is [.., OH, OW] for any input size.
