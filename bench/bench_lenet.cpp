@@ -3,7 +3,7 @@
 // Adam (lr 1e-3, written out here as one fused loop over each parameter), float32, 2 threads.
 // The same workload in PyTorch: bench/reference/torch_lenet.py. Prints
 //     RESULT name=lenet_train metric=<samples per second> unit=samples/s
-// (the median over repetitions). Usage: bench_lenet [steps] [reps]
+// (the median over repetitions). Usage: bench_lenet [steps] [reps] [threads]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -79,7 +79,7 @@ class Adam {
 int main(int argc, char** argv) {
   const int steps = argc > 1 ? std::atoi(argv[1]) : 50;
   const int reps = argc > 2 ? std::atoi(argv[2]) : 5;
-  set_num_threads(2);
+  set_num_threads(argc > 3 ? std::atoi(argv[3]) : 2);
   manual_seed(0);
   LeNet model;
   Adam adam(model.parameters(), 1e-3f);

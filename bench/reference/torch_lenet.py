@@ -2,7 +2,7 @@
 [128, 1, 28, 28] batches, conv 6@5x5 pad 2 - relu - maxpool 2 - conv 16@5x5 - relu - maxpool 2 -
 120 - 84 - 10, cross-entropy, Adam lr 1e-3, float32, 2 threads). Prints
     RESULT name=lenet_train metric=<samples per second> unit=samples/s
-(the median over repetitions). Usage: python3 torch_lenet.py [steps] [reps]"""
+(the median over repetitions). Usage: python3 torch_lenet.py [steps] [reps] [threads]"""
 import statistics
 import sys
 import time
@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 2)
 torch.manual_seed(0)
 BATCH = 128
 

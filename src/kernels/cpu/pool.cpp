@@ -36,9 +36,46 @@ int64_t first_inside(int64_t start, int64_t dilation) {
   return start;
 }
 
+// Whether v replaces best (NaN always does, so a NaN in the window wins).
+template <bool kMin, class T>
+inline bool better(T v, T best) {
+  return (kMin ? v < best : v > best) || v != v;
+}
+
+// The common case of windows K x K without padding or dilation, the window fixed at compile time.
+template <class T, bool kMin, int K>
+void extremum_plane_fixed(T* yp, int32_t* ip, const T* xp, const Pool2dGeometry& g) {
+  for (int64_t oh = 0; oh < g.out_h; ++oh)
+    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+      const int64_t base = oh * g.stride_h * g.in_w + ow * g.stride_w;
+      T best = kMin ? std::numeric_limits<T>::infinity() : -std::numeric_limits<T>::infinity();
+      int64_t best_i = base;
+      for (int kh = 0; kh < K; ++kh)
+        for (int kw = 0; kw < K; ++kw) {
+          const int64_t i = base + kh * g.in_w + kw;
+          if (better<kMin>(xp[i], best)) best = xp[i], best_i = i;
+        }
+      yp[oh * g.out_w + ow] = best;
+      ip[oh * g.out_w + ow] = static_cast<int32_t>(best_i);
+    }
+}
+
 template <class T, bool kMin>
 void extremum_typed(T* y, int32_t* idx, const T* x, const Pool2dGeometry& g) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  // Without padding and dilation and with floor-mode sizes every window lies inside the input.
+  const bool simple = g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 && g.dilation_w == 1 &&
+                      g.kernel_h == g.kernel_w && (g.out_h - 1) * g.stride_h + g.kernel_h <= g.in_h &&
+                      (g.out_w - 1) * g.stride_w + g.kernel_w <= g.in_w;
+  if (simple && (g.kernel_h == 2 || g.kernel_h == 3)) {
+    for_each_plane(g.planes, out_plane * g.kernel_h * g.kernel_w, [&](int64_t p) {
+      if (g.kernel_h == 2)
+        extremum_plane_fixed<T, kMin, 2>(y + p * out_plane, idx + p * out_plane, x + p * in_plane, g);
+      else
+        extremum_plane_fixed<T, kMin, 3>(y + p * out_plane, idx + p * out_plane, x + p * in_plane, g);
+    });
+    return;
+  }
   for_each_plane(g.planes, out_plane * g.kernel_h * g.kernel_w, [&](int64_t p) {
     const T* xp = x + p * in_plane;
     T* yp = y + p * out_plane;
@@ -56,7 +93,7 @@ void extremum_typed(T* y, int32_t* idx, const T* x, const Pool2dGeometry& g) {
         for (int64_t h = h0; h < h1; h += g.dilation_h)
           for (int64_t w = w0; w < w1; w += g.dilation_w) {
             const T v = xp[h * g.in_w + w];
-            if ((kMin ? v < best : v > best) || std::isnan(v)) {
+            if (better<kMin>(v, best)) {
               best = v;
               best_i = h * g.in_w + w;
             }
