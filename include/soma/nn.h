@@ -2,6 +2,7 @@
 // Neural-network building blocks: modules, layers, initializers and the functional forms.
 #include "soma/nn/activation.h"
 #include "soma/nn/container.h"
+#include "soma/nn/conv.h"
 #include "soma/nn/dropout.h"
 #include "soma/nn/embedding.h"
 #include "soma/nn/functional.h"
@@ -11,3 +12,4 @@
 #include "soma/nn/misc.h"
 #include "soma/nn/module.h"
 #include "soma/nn/normalization.h"
+#include "soma/nn/pooling.h"

@@ -10,6 +10,7 @@
 #include "soma/indexing.h"
 #include "soma/info.h"
 #include "soma/linalg.h"
+#include "soma/models.h"
 #include "soma/math.h"
 #include "soma/nn.h"
 #include "soma/parallel.h"
