@@ -13,3 +13,4 @@
 #include "soma/nn/module.h"
 #include "soma/nn/normalization.h"
 #include "soma/nn/pooling.h"
+#include "soma/nn/summary.h"

@@ -120,3 +120,14 @@ TEST(Init, GainsAndBounds) {
   EXPECT_NEAR(w.std().item(), std::sqrt(2.0 / 100.0), 0.005);
   EXPECT_THROW(nn::init::calculate_gain("bogus"), Error);
 }
+
+TEST(Module, SummaryOfTheTextbookMlp) {
+  auto mlp = models::by_name("mlp-tiny");
+  std::string s = nn::summary(*mlp, {1, 1, 28, 28});
+  EXPECT_NE(s.find("1 (Linear)                  [1, 16]                       12,560"), std::string::npos) << s;
+  EXPECT_NE(s.find("Total params: 13,002"), std::string::npos) << s;
+  auto lenet = models::by_name("lenet");
+  s = nn::summary(*lenet, {1, 1, 28, 28});
+  EXPECT_NE(s.find("[1, 16, 5, 5]"), std::string::npos) << s;
+  EXPECT_NE(s.find("Total params: 61,706"), std::string::npos) << s;  // LeNet-5 as in PyTorch
+}
