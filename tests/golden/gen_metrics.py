@@ -4,9 +4,12 @@
 Run: python3 tests/golden/gen_metrics.py  (prints C++ literals to paste into the test)
 Note that soma takes (pred, target) where scikit-learn takes (y_true, y_pred).
 """
+import warnings
+
 import numpy as np
 from sklearn import metrics as m
 
+warnings.filterwarnings("ignore")  # k == n_classes in top_k_accuracy_score
 rng = np.random.default_rng(7)
 
 
@@ -19,7 +22,8 @@ def dbls(v):
 
 
 def cstr(s):
-    return '"' + s.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n"\n    "') + '"'
+    lines = s.replace('\\', '\\\\').replace('"', '\\"').splitlines(keepends=True)
+    return '\n    '.join('"%s"' % line.replace('\n', '\\n') for line in lines)
 
 
 # Classification cases: name, target, pred, num_classes (None: the labels that occur).
