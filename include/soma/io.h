@@ -59,7 +59,7 @@ struct Checkpoint {
   int64_t step = 0;
   // The learning-rate scheduler's state (numbers may be non-finite, e.g. a best loss of inf).
   std::map<std::string, std::variant<double, std::string>> scheduler;
-  RngState rng;  // set it with RngState::capture()
+  RngState rng;                             // set it with RngState::capture()
   std::map<std::string, std::string> user;  // free-form
 };
 

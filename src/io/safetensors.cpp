@@ -30,9 +30,9 @@ namespace {
 // implementation has the same limit).
 constexpr uint64_t kMaxHeader = 100'000'000;
 
-constexpr std::pair<DType, std::string_view> kCodes[] = {
-    {kFloat32, "F32"}, {kFloat64, "F64"}, {kBFloat16, "BF16"}, {kFloat16, "F16"}, {kInt64, "I64"},
-    {kInt32, "I32"},   {kInt8, "I8"},     {kUInt8, "U8"},      {kBool, "BOOL"}};
+constexpr std::pair<DType, std::string_view> kCodes[] = {{kFloat32, "F32"}, {kFloat64, "F64"}, {kBFloat16, "BF16"},
+                                                         {kFloat16, "F16"}, {kInt64, "I64"},   {kInt32, "I32"},
+                                                         {kInt8, "I8"},     {kUInt8, "U8"},    {kBool, "BOOL"}};
 
 std::string_view code_of(DType t) {
   for (auto [d, c] : kCodes)
@@ -185,9 +185,8 @@ void write_safetensors(const StateDict& tensors, const Metadata& metadata, const
     SOMA_CHECK(name != "__metadata__", "save: {}: '__metadata__' is reserved and cannot name a tensor", file);
     order.emplace_back(&name, &t);
   }
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.second->element_size() > b.second->element_size();
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.second->element_size() > b.second->element_size(); });
   std::string head;
   try {
     json h = json::object();
@@ -285,14 +284,15 @@ class AtomicFile {
 
 void save(const StateDict& tensors, const fs::path& path, const Metadata& metadata) {
   AtomicFile f(path);
-  write_safetensors(tensors, metadata, [&](const void* p, size_t n) { f.write(p, n); }, path.string());
+  write_safetensors(
+      tensors, metadata, [&](const void* p, size_t n) { f.write(p, n); }, path.string());
   f.commit();
 }
 
 std::string serialize(const StateDict& tensors, const Metadata& metadata) {
   std::string out;
-  write_safetensors(tensors, metadata, [&](const void* p, size_t n) { out.append(static_cast<const char*>(p), n); },
-                    "<memory>");
+  write_safetensors(
+      tensors, metadata, [&](const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }, "<memory>");
   return out;
 }
 
@@ -321,8 +321,8 @@ Loaded load_with_metadata(const fs::path& path) {
 StateDict load(const fs::path& path) { return load_with_metadata(path).tensors; }
 
 Loaded deserialize(std::string_view bytes, std::string_view name) {
-  return parse(bytes.size(), [&](uint64_t at, void* dst, size_t n) { std::memcpy(dst, bytes.data() + at, n); },
-               name);
+  return parse(
+      bytes.size(), [&](uint64_t at, void* dst, size_t n) { std::memcpy(dst, bytes.data() + at, n); }, name);
 }
 
 }  // namespace soma::io

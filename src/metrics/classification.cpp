@@ -135,7 +135,8 @@ double averaged(Kind kind, const Counts& c, Average average, int64_t pos_label, 
       return ratio(std::transform_reduce(s.begin(), s.end(), c.actual.begin(), 0.0),
                    std::reduce(c.actual.begin(), c.actual.end()));
     }
-    case Average::None: break;
+    case Average::None:
+      break;
   }
   __builtin_unreachable();
 }
@@ -238,8 +239,8 @@ std::string format_confusion_matrix(const Tensor& matrix, const std::vector<std:
   return out + "\n";
 }
 
-std::string classification_report(const Tensor& pred, const Tensor& target,
-                                  const std::vector<std::string>& class_names, int digits) {
+std::string classification_report(const Tensor& pred, const Tensor& target, const std::vector<std::string>& class_names,
+                                  int digits) {
   const char* op = "classification_report";
   SOMA_CHECK(digits >= 0 && digits <= 17, "{}: digits must be in [0, 17], got {}", op, digits);
   std::optional<int64_t> num_classes;
@@ -255,10 +256,9 @@ std::string classification_report(const Tensor& pred, const Tensor& target,
     return fmt::format("{:>{}}  {:>9.{}f} {:>9.{}f} {:>9.{}f} {:>9}\n", name, w, a, digits, b, digits, d, digits,
                        support);
   };
-  std::string out = fmt::format("{:>{}}  {:>9} {:>9} {:>9} {:>9}\n\n", "", w, "precision", "recall", "f1-score",
-                                "support");
-  for (size_t i = 0; i < names.size(); ++i)
-    out += row(names[i], p[i], r[i], f[i], static_cast<int64_t>(c.actual[i]));
+  std::string out =
+      fmt::format("{:>{}}  {:>9} {:>9} {:>9} {:>9}\n\n", "", w, "precision", "recall", "f1-score", "support");
+  for (size_t i = 0; i < names.size(); ++i) out += row(names[i], p[i], r[i], f[i], static_cast<int64_t>(c.actual[i]));
   out += "\n";
   // Micro averages equal accuracy unless some class occurs in neither pred nor target.
   if (c.present().size() == c.labels.size())

@@ -15,8 +15,8 @@ io::Checkpoint sample_checkpoint() {
   ck.optimizer = {{"state.0.exp_avg", randn({4, 3}, kFloat64)}, {"state.0.step", scalar_tensor(5.0)}};
   ck.epoch = 7;
   ck.step = 123456789012;
-  ck.scheduler = {{"last_epoch", 6.0}, {"best", INFINITY}, {"worst", -INFINITY}, {"undefined", NAN},
-                  {"lr", 0.1 / 3}, {"mode", std::string("min")}};
+  ck.scheduler = {{"last_epoch", 6.0}, {"best", INFINITY}, {"worst", -INFINITY},
+                  {"undefined", NAN},  {"lr", 0.1 / 3},    {"mode", std::string("min")}};
   ck.rng = {~uint64_t{0} - 5, uint64_t{1} << 60};
   ck.user = {{"run", "exp-42"}, {"note", "quotes \" and \\ and ünïcode"}};
   return ck;

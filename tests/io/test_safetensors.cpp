@@ -35,7 +35,8 @@ StateDict sample_dict() {
 
 std::string from_hex(std::string_view hex) {
   std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
   return out;
 }
 
@@ -101,9 +102,9 @@ TEST(Safetensors, LayoutReadByHand) {
   const nlohmann::json h = nlohmann::json::parse(text);
   EXPECT_EQ(h.at("__metadata__"), nlohmann::json({{"k", "v"}}));
   const std::map<std::string, std::pair<const char*, size_t>> codes = {
-      {"F32", {"float32", 4}}, {"F64", {"float64", 8}}, {"BF16", {"bfloat16", 2}}, {"F16", {"float16", 2}},
-      {"I64", {"int64", 8}},   {"I32", {"int32", 4}},   {"I8", {"int8", 1}},       {"U8", {"uint8", 1}},
-      {"BOOL", {"bool", 1}}};
+      {"F32", {"float32", 4}}, {"F64", {"float64", 8}}, {"BF16", {"bfloat16", 2}},
+      {"F16", {"float16", 2}}, {"I64", {"int64", 8}},   {"I32", {"int32", 4}},
+      {"I8", {"int8", 1}},     {"U8", {"uint8", 1}},    {"BOOL", {"bool", 1}}};
   uint64_t covered = 0;
   for (const auto& [name, t] : d) {
     const nlohmann::json& e = h.at(name);
@@ -204,12 +205,11 @@ TEST(Safetensors, RejectsMalformedFiles) {
   expect_error([&] { load(make_file("{" + f32x2 + "}", "1234")); },
                "tensor 'a' at bytes [0, 8) runs past the data section (4 bytes)");
   expect_error(
-      [&] {
-        load(make_file("{" + f32x2 + R"(,"b":{"dtype":"I32","shape":[1],"data_offsets":[4,8]}})", data8));
-      },
+      [&] { load(make_file("{" + f32x2 + R"(,"b":{"dtype":"I32","shape":[1],"data_offsets":[4,8]}})", data8)); },
       "overlaps the tensor before it");
-  expect_error([&] { load(make_file(R"({"m":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}})", std::string("\1\0\2", 3))); },
-               "BOOL tensor 'm' holds byte 2 at element 2; expected 0 or 1");
+  expect_error(
+      [&] { load(make_file(R"({"m":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}})", std::string("\1\0\2", 3))); },
+      "BOOL tensor 'm' holds byte 2 at element 2; expected 0 or 1");
   expect_error([&] { load(make_file(R"({"__metadata__":{"x":1}})", "")); },
                "__metadata__ value of 'x' is 1; expected a string");
   expect_error([&] { load(make_file(R"({"__metadata__":[]})", "")); }, "__metadata__ is not a JSON object");
