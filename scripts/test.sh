@@ -9,4 +9,4 @@ ctest --test-dir build --output-on-failure -j "$(nproc)"
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOMA_SANITIZE=ON -DSOMA_BUILD_BENCH=OFF >/dev/null
 cmake --build build-sanitize -j "$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -L 'core|autograd|ops'
+  ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -L 'core|autograd|ops|io|metrics|data'

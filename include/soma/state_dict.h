@@ -1,6 +1,6 @@
 #pragma once
-// StateDict: named tensors (a model's parameters and buffers, an optimizer's state), the unit
-// that is saved to and loaded from safetensors files.
+// StateDict: named tensors, the saved state of a model or an optimizer (like
+// torch's state_dict()). Keys are sorted, so iteration order is deterministic.
 #include <map>
 #include <string>
 
