@@ -29,10 +29,10 @@ struct CsvOptions {
   char delimiter = ',';
   // Whether the first row names the columns. Unset: it does when none of its fields is a
   // number while the second row has a number (set it for tables of text only).
-  std::optional<bool> header;
+  std::optional<bool> header = {};
   // The target column: a name (needs a header) or an index (negative counts from the end);
   // none by default.
-  std::variant<std::monostate, std::string, int64_t> target;
+  std::variant<std::monostate, std::string, int64_t> target = {};
   Missing missing = Missing::Error;
   DType dtype = kFloat32;  // of data (and of a numeric target): float32 or float64
 };

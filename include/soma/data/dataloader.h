@@ -27,7 +27,7 @@ struct LoaderOptions {
   bool drop_last = false;  // drop a last batch smaller than batch_size
   int64_t prefetch = 2;    // batches prepared ahead by the worker thread; 0: no thread
   // Makes a batch from the examples get(i) returned; empty: Dataset::get_batch.
-  std::function<Batch(const std::vector<Example>&)> collate;
+  std::function<Batch(const std::vector<Example>&)> collate = {};
 };
 
 class DataLoader {

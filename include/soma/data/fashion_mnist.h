@@ -18,7 +18,7 @@
 namespace soma::data {
 
 struct MNISTOptions {
-  std::string root;         // directory holding the files; empty: search the default places
+  std::string root = {};   // directory holding the files; empty: search the default places
   DType dtype = kFloat32;   // kFloat32: inputs scaled to [0, 1]; kUInt8: the raw bytes 0..255
 };
 

@@ -15,8 +15,8 @@ struct ToFloat {
 
 // (x - mean[c]) / std[c] for each channel c of [..., C, H, W] (one value applies to every channel).
 struct Normalize {
-  std::vector<double> mean;
-  std::vector<double> std;
+  std::vector<double> mean = {};
+  std::vector<double> std = {};
   Tensor operator()(const Tensor& x) const;
 };
 
