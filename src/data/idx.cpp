@@ -50,7 +50,9 @@ bool idx_type(unsigned code, IdxType& t) {
 
 }  // namespace
 
-Tensor parse_idx(std::string_view bytes, const std::string& name) {
+Tensor parse_idx(std::string_view data, const std::string& name) {
+  const std::string inflated = detail::is_gzip(data) ? detail::gunzip(data, name, "read_idx") : std::string();
+  const std::string_view bytes = inflated.empty() ? data : inflated;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   SOMA_CHECK(bytes.size() >= 4, "read_idx: '{}' is too short for an IDX header ({} bytes)", name, bytes.size());
   SOMA_CHECK(p[0] == 0 && p[1] == 0, "read_idx: '{}' is not an IDX file (magic bytes {:02x} {:02x}, expected 00 00)",
@@ -89,7 +91,7 @@ Tensor parse_idx(std::string_view bytes, const std::string& name) {
   return t;
 }
 
-Tensor read_idx(const std::string& path) { return parse_idx(detail::read_maybe_gzip(path, "read_idx"), path); }
+Tensor read_idx(const std::string& path) { return parse_idx(detail::read_file(path, "read_idx"), path); }
 
 void write_idx(const std::string& path, const Tensor& t, bool gzip) {
   unsigned code = 0;

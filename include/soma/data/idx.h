@@ -13,7 +13,7 @@ namespace soma::data {
 // naming the file and the problem for a bad magic number, a bad element type, or a payload
 // that is not exactly the size the dims call for.
 Tensor read_idx(const std::string& path);
-// The same, from the (decompressed) bytes of an IDX file; `name` names it in errors.
+// The same, from the bytes of an IDX file (gzip-compressed or not); `name` names it in errors.
 Tensor parse_idx(std::string_view bytes, const std::string& name = "<memory>");
 
 // Writes `t` as an IDX file (uint8, int8, int32, float32 or float64), gzip-compressed if asked.
