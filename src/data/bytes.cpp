@@ -28,6 +28,8 @@ bool is_gzip(std::string_view data) {
 }
 
 std::string gunzip(std::string_view data, const std::string& path, const char* op) {
+  SOMA_CHECK(data.size() < (size_t{1} << 32), "{}: '{}' is too large for gzip decompression ({} bytes)", op, path,
+             data.size());
   z_stream zs{};
   SOMA_CHECK(inflateInit2(&zs, 16 + MAX_WBITS) == Z_OK, "{}: cannot start gzip decompression of '{}'", op, path);
   // The output grows geometrically. The trailer's ISIZE (the size mod 2^32 of the last member)

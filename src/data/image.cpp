@@ -215,7 +215,10 @@ Tensor decode_pgm(std::string_view bytes, const ImageOptions& options, const std
       SOMA_CHECK((depth == 16 ? wide[i] : narrow[i]) <= maxval, "read_pgm: '{}': pixel {} is {}, above maxval {}", name,
                  i, depth == 16 ? wide[i] : narrow[i], maxval);
   } else {
-    (depth == 16 ? wide.resize(n) : narrow.resize(n));
+    if (depth == 16)
+      wide.resize(n);
+    else
+      narrow.resize(n);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t v = r.number("pixel value", maxval);
       if (depth == 16)

@@ -32,7 +32,7 @@ struct LoaderOptions {
 
 class DataLoader {
  public:
-  template <class D>
+  template <DatasetSource D>
   DataLoader(D&& dataset, LoaderOptions options = {}) : dataset_(hold(std::forward<D>(dataset))), options_(std::move(options)) {
     check();
   }

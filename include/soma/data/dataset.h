@@ -39,6 +39,10 @@ class Dataset {
 
 // A shared handle to a dataset: non-owning for an lvalue, owning for an rvalue.
 using DatasetPtr = std::shared_ptr<const Dataset>;
+// What the classes taking a dataset accept: a Dataset (lvalue or rvalue) or a DatasetPtr.
+template <class D>
+concept DatasetSource = std::is_base_of_v<Dataset, std::remove_cvref_t<D>> || std::is_convertible_v<D, DatasetPtr>;
+
 template <class D>
   requires std::is_base_of_v<Dataset, std::remove_cvref_t<D>>
 DatasetPtr hold(D&& dataset) {
@@ -54,8 +58,6 @@ class IterableDataset {
   virtual ~IterableDataset() = default;
   // The next example, or nothing at the end of the stream.
   virtual std::optional<Example> next() = 0;
-  // Starts the stream over (the default does nothing: a one-shot stream).
-  virtual void reset() {}
 };
 
 class TensorDataset : public Dataset {
@@ -75,10 +77,12 @@ class TensorDataset : public Dataset {
 
 using Transform = std::function<Tensor(const Tensor&)>;
 
+// get() runs the transforms, on the DataLoader's worker thread when there is one; a stateful
+// transform (a Compose drawing random numbers) then sees the examples in the loader's order.
 class Transformed : public Dataset {
  public:
   // `transform` maps each input, `target_transform` each target (either may be empty).
-  template <class D>
+  template <DatasetSource D>
   Transformed(D&& dataset, Transform transform, Transform target_transform = {})
       : base_(hold(std::forward<D>(dataset))), transform_(std::move(transform)),
         target_transform_(std::move(target_transform)) {}
@@ -92,7 +96,7 @@ class Transformed : public Dataset {
 
 class Subset : public Dataset {
  public:
-  template <class D>
+  template <DatasetSource D>
   Subset(D&& dataset, std::vector<int64_t> indices) : base_(hold(std::forward<D>(dataset))), indices_(std::move(indices)) {
     check();
   }

@@ -17,7 +17,7 @@ namespace soma::data {
 // dataset.size(), or fractions summing to 1 (each gets floor(fraction * n) examples and the
 // remainder is spread one by one over the first subsets, as in PyTorch).
 std::vector<Subset> random_split(DatasetPtr dataset, const std::vector<double>& lengths, uint64_t seed = 0);
-template <class D>
+template <DatasetSource D>
 std::vector<Subset> random_split(D&& dataset, const std::vector<double>& lengths, uint64_t seed = 0) {
   return random_split(hold(std::forward<D>(dataset)), lengths, seed);
 }
