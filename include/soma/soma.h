@@ -3,6 +3,7 @@
 #include "soma/allocator.h"
 #include "soma/autograd.h"
 #include "soma/creation.h"
+#include "soma/data.h"
 #include "soma/dtype.h"
 #include "soma/error.h"
 #include "soma/grad_mode.h"
