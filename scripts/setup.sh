@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config          # toolchain
   libopenblas-openmp-dev                    # BLAS + LAPACK (OpenMP threading)
   libfmt-dev                                # string formatting for error messages
+  libcli11-dev                              # command-line parsing of the soma program
   nlohmann-json3-dev                        # safetensors headers, JSON configs and metrics logs
   zlib1g-dev                                # gzip-compressed IDX files
   libpng-dev                                # PNG images for prediction
