@@ -12,6 +12,7 @@
 #include "soma/linalg.h"
 #include "soma/math.h"
 #include "soma/nn.h"
+#include "soma/optim.h"
 #include "soma/parallel.h"
 #include "soma/random.h"
 #include "soma/reduce.h"

@@ -1,0 +1,9 @@
+#pragma once
+// soma::optim: optimizers, learning-rate schedules, gradient clipping, regularization
+// penalties, parameter averaging and early stopping.
+#include "soma/optim/adadelta.h"
+#include "soma/optim/adagrad.h"
+#include "soma/optim/adam.h"
+#include "soma/optim/optimizer.h"
+#include "soma/optim/rmsprop.h"
+#include "soma/optim/sgd.h"
