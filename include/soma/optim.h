@@ -6,4 +6,5 @@
 #include "soma/optim/adam.h"
 #include "soma/optim/optimizer.h"
 #include "soma/optim/rmsprop.h"
+#include "soma/optim/schedule.h"
 #include "soma/optim/sgd.h"

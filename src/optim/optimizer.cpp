@@ -61,6 +61,12 @@ void Optimizer::set_lr(double lr) {
   for (size_t g = 0; g < groups_.size(); ++g) set_lr(lr, g);
 }
 
+const std::vector<double>& Optimizer::initial_lrs() {
+  if (initial_lrs_.empty())
+    for (size_t g = 0; g < groups_.size(); ++g) initial_lrs_.push_back(lr_ref(g));
+  return initial_lrs_;
+}
+
 StateDict Optimizer::state_dict() const {
   StateDict out;
   auto* self = const_cast<Optimizer*>(this);  // visit_options only reads here
@@ -68,6 +74,7 @@ StateDict Optimizer::state_dict() const {
     const std::string prefix = fmt::format("group.{}.", g);
     out[prefix + "num_params"] = scalar_tensor(static_cast<int64_t>(groups_[g].size()));
     self->visit_options(g, [&](const char* key, double& v) { out[prefix + key] = scalar_tensor(v, kFloat64); });
+    if (!initial_lrs_.empty()) out[prefix + "initial_lr"] = scalar_tensor(initial_lrs_[g], kFloat64);
   }
   for (size_t i = 0; i < states_.size(); ++i) {
     const ParamState& s = states_[i];
@@ -107,6 +114,9 @@ void Optimizer::load_state_dict(const StateDict& state) {
     }
   for (size_t g = 0; g < groups_.size(); ++g)
     visit_options(g, [&](const char* key, double& v) { v = get(fmt::format("group.{}.{}", g, key)).item(); });
+  initial_lrs_.clear();
+  if (state.contains("group.0.initial_lr"))
+    for (size_t g = 0; g < groups_.size(); ++g) initial_lrs_.push_back(get(fmt::format("group.{}.initial_lr", g)).item());
   for (size_t i = 0; i < states_.size(); ++i) {
     ParamState& s = states_[i];
     auto step = state.find(fmt::format("state.{}.step", i));

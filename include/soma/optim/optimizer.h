@@ -51,6 +51,9 @@ class Optimizer {
   double lr(size_t group = 0) const;
   void set_lr(double lr, size_t group);
   void set_lr(double lr);
+  // The groups' learning rates when this was first called (schedules start from these; saved
+  // in the state_dict as "group.<g>.initial_lr" once recorded).
+  const std::vector<double>& initial_lrs();
 
   // A copy of the state and the group options (see the top of this file).
   StateDict state_dict() const;
@@ -73,6 +76,7 @@ class Optimizer {
   std::vector<TensorList> groups_;
   std::vector<std::string> buffer_names_;
   std::vector<ParamState> states_;  // one per parameter, all groups in order
+  std::vector<double> initial_lrs_;
 };
 
 // The common part of optimizers whose group options are a struct `Options` with an `lr` field
