@@ -11,4 +11,5 @@
 #include "soma/optim/regularization.h"
 #include "soma/optim/rmsprop.h"
 #include "soma/optim/schedule.h"
+#include "soma/optim/second_order.h"
 #include "soma/optim/sgd.h"

@@ -83,6 +83,7 @@ StateDict Optimizer::state_dict() const {
     for (size_t k = 0; k < buffer_names_.size(); ++k)
       if (s.buffers[k].defined()) out[fmt::format("state.{}.{}", i, buffer_names_[k])] = s.buffers[k].clone();
   }
+  save_extra(out);
   return out;
 }
 
@@ -126,6 +127,7 @@ void Optimizer::load_state_dict(const StateDict& state) {
       s.buffers[k] = it == state.end() ? Tensor() : it->second.detach().to(params[i]->dtype()).contiguous().clone();
     }
   }
+  load_extra(state);
 }
 
 void Optimizer::for_each_update(const std::function<void(size_t, const Tensor&, const Tensor&, ParamState&)>& f) {

@@ -123,3 +123,26 @@ for m in metrics:
     out.append(opt.param_groups[0]["lr"])
 print(f"// ReduceLROnPlateau(min, factor 0.5, patience 2, threshold 0.01 rel, cooldown 1, min_lr 0.1) on {metrics}")
 print(f"{lit(torch.tensor(out))}")
+
+
+def rosenbrock(x):
+    return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+
+print("// LBFGS on the Rosenbrock function from (-1.5, 2): parameters after each of 3 step(closure) calls")
+for name, kwargs in [("plain", dict(lr=0.1, max_iter=5, history_size=4)),
+                     ("strong_wolfe", dict(lr=1, max_iter=10, history_size=5, line_search_fn="strong_wolfe"))]:
+    x = torch.tensor([-1.5, 2.0], requires_grad=True)
+    opt = O.LBFGS([x], **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = rosenbrock(x)
+        loss.backward()
+        return loss
+
+    out = []
+    for _ in range(3):
+        opt.step(closure)
+        out += x.detach().tolist()
+    print(f'{{"{name}", {lit(torch.tensor(out))}}},')

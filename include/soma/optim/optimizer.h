@@ -65,6 +65,9 @@ class Optimizer {
   // The options of group g as named numbers (read, and written back on load).
   virtual void visit_options(size_t g, const std::function<void(const char*, double&)>& f) = 0;
   virtual double& lr_ref(size_t g) = 0;
+  // State kept outside ParamState (e.g. L-BFGS's history), added to and read from the state_dict.
+  virtual void save_extra(StateDict&) const {}
+  virtual void load_extra(const StateDict&) {}
   // Calls f(group, param, grad, state) for each parameter with a gradient, in order. The
   // gradient is contiguous; so is the parameter (a non-contiguous one is updated through a
   // contiguous copy that is written back after f).
