@@ -38,17 +38,23 @@ void adam_update(const Options& o, bool decoupled, const Tensor& p, const Tensor
     const T b1 = beta1, b2 = beta2, one_minus_b1 = 1 - beta1, one_minus_b2 = 1 - beta2, eps = o.eps,
             neg_step_size = -(o.lr / bias1), bc2 = bias2_sqrt, sign = o.maximize ? -1 : 1,
             wd = decoupled ? 0 : o.weight_decay, shrink = decoupled ? 1 - o.lr * o.weight_decay : 1;
-    detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        const T wi = w[i] * shrink;
-        const T d = sign * g[i] + wd * wi;
-        const T mi = m[i] * b1 + one_minus_b1 * d;
-        T vi = v[i] * b2 + one_minus_b2 * d * d;
-        m[i] = mi;
-        v[i] = vi;
-        if (vmax) vi = vmax[i] = std::max(vmax[i], vi);
-        w[i] = wi + neg_step_size * mi / (std::sqrt(vi) / bc2 + eps);
-      }
+    detail::with_flag(vmax != nullptr, [&](auto amsgrad) {
+      detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
+#pragma omp simd
+        for (int64_t i = lo; i < hi; ++i) {
+          const T wi = w[i] * shrink;
+          const T d = sign * g[i] + wd * wi;
+          const T mi = m[i] * b1 + one_minus_b1 * d;
+          T vi = v[i] * b2 + one_minus_b2 * d * d;
+          m[i] = mi;
+          v[i] = vi;
+          if constexpr (decltype(amsgrad)::value) {
+            vi = std::max(vmax[i], vi);
+            vmax[i] = vi;
+          }
+          w[i] = wi + neg_step_size * mi / (std::sqrt(vi) / bc2 + eps);
+        }
+      });
     });
   });
 }
@@ -98,6 +104,7 @@ void Adamax::step() {
       const T b1 = o.betas.first, b2 = o.betas.second, one_minus_b1 = 1 - o.betas.first, eps = o.eps,
               neg_clr = -clr, wd = o.weight_decay, sign = o.maximize ? -1 : 1;
       detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
+#pragma omp simd
         for (int64_t i = lo; i < hi; ++i) {
           const T d = sign * g[i] + wd * w[i];
           mp[i] = mp[i] * b1 + one_minus_b1 * d;
@@ -140,6 +147,7 @@ void NAdam::step() {
               wd = o.weight_decay, bias2 = 1 - std::pow(beta2, t), c_grad = -o.lr * (1 - mu) / (1 - mu_product),
               c_avg = -o.lr * mu_next / (1 - mu_product_next);
       detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
+#pragma omp simd
         for (int64_t i = lo; i < hi; ++i) {
           const T d = g[i] + wd * w[i];
           mp[i] = mp[i] * b1 + one_minus_b1 * d;
@@ -177,6 +185,7 @@ void RAdam::step() {
       const T b1 = beta1, b2 = beta2, one_minus_b1 = 1 - beta1, one_minus_b2 = 1 - beta2, eps = o.eps,
               wd = o.weight_decay, bc1 = bias1, sqrt_bc2 = std::sqrt(bias2), lr = o.lr, r = rect;
       detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
+#pragma omp simd
         for (int64_t i = lo; i < hi; ++i) {
           const T d = g[i] + wd * w[i];
           mp[i] = mp[i] * b1 + one_minus_b1 * d;

@@ -29,6 +29,7 @@ void ParameterAverage::update() {
       T* avg = averages_[i].data<T>();
       const T keep = 1 - w, take = w;
       detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
+#pragma omp simd
         for (int64_t j = lo; j < hi; ++j) avg[j] = keep * avg[j] + take * src[j];
       });
     });

@@ -1,10 +1,14 @@
 #pragma once
 // The fused update loop of the optimizers: one pass over a parameter's elements updating the
 // parameter and its state together. Elementwise, so results do not depend on the thread count.
+// The loops are written `#pragma omp simd` (the operands never overlap) with no branch on
+// optional buffers inside: a pointer that may be null is turned into a compile-time flag with
+// with_flag, so every loop vectorizes.
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "soma/parallel.h"
 
@@ -28,6 +32,16 @@ void parallel_range(int64_t n, const Body& body) {
     const int64_t b = std::min(n, per * omp_get_thread_num());
     body(b, std::min(n, b + per));
   }
+}
+
+// Calls f(std::true_type{}) or f(std::false_type{}): `if constexpr (decltype(flag)::value)`
+// inside f selects code at compile time.
+template <class F>
+void with_flag(bool flag, F&& f) {
+  if (flag)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
 }
 
 }  // namespace soma::optim::detail

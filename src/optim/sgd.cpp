@@ -42,9 +42,11 @@ void SGD::step() {
       const bool nesterov = o.nesterov;
       detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
         if (!b) {
+#pragma omp simd
           for (int64_t i = lo; i < hi; ++i) w[i] -= lr * (sign * g[i] + wd * w[i]);
           return;
         }
+#pragma omp simd
         for (int64_t i = lo; i < hi; ++i) {
           const T d = sign * g[i] + wd * w[i];
           const T bi = first ? d : b[i] * mom + damp * d;
@@ -77,6 +79,7 @@ void Adagrad::step() {
       T* acc = sum.data<T>();
       const T neg_clr = -clr, wd = o.weight_decay, eps = o.eps, sign = o.maximize ? -1 : 1;
       detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
+#pragma omp simd
         for (int64_t i = lo; i < hi; ++i) {
           const T d = sign * g[i] + wd * w[i];
           acc[i] += d * d;
@@ -112,26 +115,32 @@ void RMSprop::step() {
       T* mbp = mb.defined() ? mb.data<T>() : nullptr;
       const T lr = o.lr, alpha = o.alpha, one_minus_alpha = 1 - o.alpha, eps = o.eps, wd = o.weight_decay,
               mom = o.momentum, sign = o.maximize ? -1 : 1;
-      detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
-        for (int64_t i = lo; i < hi; ++i) {
-          const T d = sign * g[i] + wd * w[i];
-          const T sqi = sqp[i] * alpha + one_minus_alpha * d * d;
-          sqp[i] = sqi;
-          T avg;
-          if (gap) {
-            const T gai = gap[i] * alpha + one_minus_alpha * d;
-            gap[i] = gai;
-            avg = std::sqrt(sqi - gai * gai) + eps;
-          } else {
-            avg = std::sqrt(sqi) + eps;
-          }
-          if (mbp) {
-            mbp[i] = mbp[i] * mom + d / avg;
-            w[i] -= lr * mbp[i];
-          } else {
-            w[i] += -lr * d / avg;
-          }
-        }
+      detail::with_flag(gap != nullptr, [&](auto centered) {
+        detail::with_flag(mbp != nullptr, [&](auto momentum) {
+          detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
+#pragma omp simd
+            for (int64_t i = lo; i < hi; ++i) {
+              const T d = sign * g[i] + wd * w[i];
+              const T sqi = sqp[i] * alpha + one_minus_alpha * d * d;
+              sqp[i] = sqi;
+              T avg;
+              if constexpr (decltype(centered)::value) {
+                const T gai = gap[i] * alpha + one_minus_alpha * d;
+                gap[i] = gai;
+                avg = std::sqrt(sqi - gai * gai) + eps;
+              } else {
+                avg = std::sqrt(sqi) + eps;
+              }
+              if constexpr (decltype(momentum)::value) {
+                const T bi = mbp[i] * mom + d / avg;
+                mbp[i] = bi;
+                w[i] -= lr * bi;
+              } else {
+                w[i] += -lr * d / avg;
+              }
+            }
+          });
+        });
       });
     });
   });
@@ -159,6 +168,7 @@ void Adadelta::step() {
       const T lr = o.lr, rho = o.rho, one_minus_rho = 1 - o.rho, eps = o.eps, wd = o.weight_decay,
               sign = o.maximize ? -1 : 1;
       detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
+#pragma omp simd
         for (int64_t i = lo; i < hi; ++i) {
           const T d = sign * g[i] + wd * w[i];
           sqp[i] = sqp[i] * rho + one_minus_rho * d * d;
