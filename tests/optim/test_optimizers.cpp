@@ -265,3 +265,16 @@ TEST(Optimizers, Errors) {
   s["state.1.exp_avg"] = zeros({4}, kFloat64);
   expect_error([&] { opt.load_state_dict(s); }, "state 'state.1.exp_avg' has shape [4], the parameter has shape [3]");
 }
+
+TEST(Optimizers, StepWithClosureReturnsTheLoss) {
+  Tensor x = tensor({3.0}, kFloat64).requires_grad_();
+  optim::SGD opt(TensorList{x}, {.lr = 0.25});
+  Tensor loss = opt.step([&] {
+    opt.zero_grad();
+    Tensor l = (x * x).sum();
+    l.backward();
+    return l;
+  });
+  EXPECT_DOUBLE_EQ(loss.item(), 9.0);
+  EXPECT_DOUBLE_EQ(x.item(), 3.0 - 0.25 * 6.0);
+}
