@@ -61,6 +61,30 @@ void Optimizer::set_lr(double lr) {
   for (size_t g = 0; g < groups_.size(); ++g) set_lr(lr, g);
 }
 
+bool Optimizer::has_option(const std::string& name) const {
+  bool found = false;
+  const_cast<Optimizer*>(this)->visit_options(0, [&](const char* key, double&) { found |= name == key; });
+  return found;
+}
+
+double Optimizer::option(const std::string& name, size_t group) const {
+  SOMA_CHECK(has_option(name), "{}: no option '{}'", name_, name);
+  double value = 0;
+  params(group);  // checks the group index
+  const_cast<Optimizer*>(this)->visit_options(group, [&](const char* key, double& v) {
+    if (name == key) value = v;
+  });
+  return value;
+}
+
+void Optimizer::set_option(const std::string& name, double value, size_t group) {
+  SOMA_CHECK(has_option(name), "{}: no option '{}'", name_, name);
+  params(group);
+  visit_options(group, [&](const char* key, double& v) {
+    if (name == key) v = value;
+  });
+}
+
 const std::vector<double>& Optimizer::initial_lrs() {
   if (initial_lrs_.empty())
     for (size_t g = 0; g < groups_.size(); ++g) initial_lrs_.push_back(lr_ref(g));

@@ -119,35 +119,50 @@ double CosineAnnealingWarmRestarts::lr_at(int64_t epoch, double base) const {
 OneCycleLR::OneCycleLR(Optimizer& optimizer, OneCycleLROptions o) : LRScheduler(optimizer), options(o) {
   SOMA_CHECK(o.total_steps > 0, "OneCycleLR: total_steps must be positive, got {}", o.total_steps);
   SOMA_CHECK(o.pct_start > 0 && o.pct_start < 1, "OneCycleLR: pct_start must be in (0, 1), got {}", o.pct_start);
+  if (o.cycle_momentum) {
+    momentum_name_ = optimizer.has_option("momentum") ? "momentum" : optimizer.has_option("beta1") ? "beta1" : nullptr;
+    SOMA_CHECK(momentum_name_, "OneCycleLR: {} has no momentum or beta1 to cycle (set cycle_momentum = false)",
+               optimizer.name());
+  }
   apply();
 }
-double OneCycleLR::lr_at(int64_t epoch, double) const {
+
+double OneCycleLR::anneal(int64_t epoch, const double* values) const {
   SOMA_CHECK(epoch <= options.total_steps, "OneCycleLR: stepped {} times, more than total_steps = {}", epoch,
              options.total_steps);
-  const double initial = options.max_lr / options.div_factor, min_lr = initial / options.final_div_factor;
   const double n = static_cast<double>(options.total_steps), up = options.pct_start * n - 1;
-  struct Phase {
-    double end, from, to;
-  };
-  std::vector<Phase> phases;
-  if (options.three_phase)
-    phases = {{up, initial, options.max_lr}, {2 * options.pct_start * n - 2, options.max_lr, initial},
-              {n - 1, initial, min_lr}};
-  else
-    phases = {{up, initial, options.max_lr}, {n - 1, options.max_lr, min_lr}};
+  const std::vector<double> ends =
+      options.three_phase ? std::vector<double>{up, 2 * options.pct_start * n - 2, n - 1} : std::vector<double>{up, n - 1};
   const double step = static_cast<double>(epoch);
   double start = 0;
-  for (size_t i = 0; i < phases.size(); ++i) {
-    const Phase& p = phases[i];
-    if (step <= p.end || i + 1 == phases.size()) {
+  for (size_t i = 0;; ++i) {
+    if (step <= ends[i] || i + 1 == ends.size()) {
       // Stepping once past the last phase (allowed, as in PyTorch) stays at its end.
-      const double pct = std::min(1.0, (step - start) / (p.end - start));
-      return options.cosine ? p.to + (p.from - p.to) / 2 * (1 + std::cos(std::numbers::pi * pct))
-                            : (p.to - p.from) * pct + p.from;
+      const double pct = std::min(1.0, (step - start) / (ends[i] - start));
+      const double from = values[i], to = values[i + 1];
+      return options.cosine ? to + (from - to) / 2 * (1 + std::cos(std::numbers::pi * pct)) : (to - from) * pct + from;
     }
-    start = p.end;
+    start = ends[i];
   }
-  return min_lr;
+}
+
+double OneCycleLR::lr_at(int64_t epoch, double) const {
+  const double initial = options.max_lr / options.div_factor, min_lr = initial / options.final_div_factor;
+  const double three[] = {initial, options.max_lr, initial, min_lr}, two[] = {initial, options.max_lr, min_lr};
+  return anneal(epoch, options.three_phase ? three : two);
+}
+
+double OneCycleLR::momentum_at(int64_t epoch) const {
+  const double lo = options.base_momentum, hi = options.max_momentum;
+  const double three[] = {hi, lo, hi, hi}, two[] = {hi, lo, hi};
+  return anneal(epoch, options.three_phase ? three : two);
+}
+
+void OneCycleLR::apply() {
+  LRScheduler::apply();
+  if (!momentum_name_) return;
+  for (size_t g = 0; g < optimizer_.num_groups(); ++g)
+    optimizer_.set_option(momentum_name_, momentum_at(last_epoch_), g);
 }
 
 SequentialLR::SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<LRScheduler>> schedulers,

@@ -124,6 +124,19 @@ for m in metrics:
 print(f"// ReduceLROnPlateau(min, factor 0.5, patience 2, threshold 0.01 rel, cooldown 1, min_lr 0.1) on {metrics}")
 print(f"{lit(torch.tensor(out))}")
 
+print("// OneCycleLR(max_lr 1, total_steps 10, three_phase) with cycled momentum: (lr, beta1) for Adam, then "
+      "(lr, momentum) for SGD")
+for make_opt in [lambda ps: O.Adam(ps, lr=0.1), lambda ps: O.SGD(ps, lr=0.1, momentum=0.9)]:
+    opt = make_opt([torch.zeros(1, requires_grad=True)])
+    s = S.OneCycleLR(opt, max_lr=1.0, total_steps=10, three_phase=True)
+    out = []
+    for _ in range(10):
+        g = opt.param_groups[0]
+        out += [g["lr"], g["betas"][0] if "betas" in g else g["momentum"]]
+        opt.step()
+        s.step()
+    print(f"{lit(torch.tensor(out))}")
+
 
 def rosenbrock(x):
     return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2

@@ -36,7 +36,7 @@ std::map<std::string, Make> schedulers() {
        }},
       {"OneCycleLR_cos",
        [](Optimizer& o) {
-         return std::make_unique<OneCycleLR>(o, OneCycleLROptions{.max_lr = 1.0, .total_steps = 10});
+         return std::make_unique<OneCycleLR>(o, OneCycleLROptions{.max_lr = 1.0, .total_steps = 10, .cycle_momentum = false});
        }},
       {"OneCycleLR_linear",
        [](Optimizer& o) {
@@ -45,7 +45,8 @@ std::map<std::string, Make> schedulers() {
                                                                   .pct_start = 0.25,
                                                                   .cosine = false,
                                                                   .div_factor = 10,
-                                                                  .final_div_factor = 100});
+                                                                  .final_div_factor = 100,
+                                                                  .cycle_momentum = false});
        }},
       {"SequentialLR",
        [](Optimizer& o) {
@@ -173,7 +174,7 @@ TEST(Schedule, Errors) {
   EXPECT_THROW(StepLR(opt, {.step_size = 0}), Error);
   EXPECT_THROW(MultiStepLR(opt, {.milestones = {5, 2}}), Error);
   EXPECT_THROW(CosineAnnealingWarmRestarts(opt, {.T_0 = 2, .T_mult = 0}), Error);
-  OneCycleLR one(opt, {.max_lr = 1, .total_steps = 2});
+  OneCycleLR one(opt, {.max_lr = 1, .total_steps = 2, .cycle_momentum = false});
   one.step();
   one.step();
   try {
@@ -189,4 +190,26 @@ TEST(Schedule, Errors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("expected one milestone fewer than schedulers"), std::string::npos);
   }
+}
+
+TEST(Schedule, OneCycleCyclesMomentumLikePyTorch) {
+  // From tests/golden/gen_optim.py: OneCycleLR(max_lr 1, total_steps 10, three_phase), pairs of
+  // (lr, beta1) for Adam, then (lr, momentum) for SGD, before each scheduler step.
+  const std::vector<double> adam_want = {0.040000000000000036, 0.94999999999999996, 0.52000000000000002, 0.89999999999999991, 1, 0.84999999999999998, 0.52000000000000002, 0.89999999999999991, 0.040000000000000001, 0.94999999999999996, 0.036180721853510199, 0.94999999999999996, 0.026181721853510202, 0.94999999999999996, 0.013822278146489805, 0.94999999999999996, 0.0038232781464898036, 0.94999999999999996, 3.9999999999999998e-06, 0.94999999999999996}, sgd_want = {0.040000000000000036, 0.94999999999999996, 0.52000000000000002, 0.89999999999999991, 1, 0.84999999999999998, 0.52000000000000002, 0.89999999999999991, 0.040000000000000001, 0.94999999999999996, 0.036180721853510199, 0.94999999999999996, 0.026181721853510202, 0.94999999999999996, 0.013822278146489805, 0.94999999999999996, 0.0038232781464898036, 0.94999999999999996, 3.9999999999999998e-06, 0.94999999999999996};
+  Tensor p = param(), q = param();
+  Adam adam(TensorList{p}, {.lr = 0.1});
+  SGD sgd(TensorList{q}, {.lr = 0.1, .momentum = 0.9});
+  OneCycleLR a(adam, {.max_lr = 1.0, .total_steps = 10, .three_phase = true});
+  OneCycleLR s(sgd, {.max_lr = 1.0, .total_steps = 10, .three_phase = true});
+  for (int e = 0; e < 10; ++e) {
+    EXPECT_NEAR(adam.lr(), adam_want[2 * e], 1e-14) << e;
+    EXPECT_NEAR(adam.options().betas.first, adam_want[2 * e + 1], 1e-14) << e;
+    EXPECT_NEAR(sgd.lr(), sgd_want[2 * e], 1e-14) << e;
+    EXPECT_NEAR(sgd.option("momentum"), sgd_want[2 * e + 1], 1e-14) << e;
+    a.step(), s.step();
+  }
+  Adagrad adagrad(TensorList{param()});
+  EXPECT_THROW(OneCycleLR(adagrad, {.total_steps = 10}), Error);
+  EXPECT_NO_THROW(OneCycleLR(adagrad, {.total_steps = 10, .cycle_momentum = false}));
+  EXPECT_THROW(adagrad.option("momentum"), Error);
 }

@@ -51,6 +51,10 @@ class Optimizer {
   double lr(size_t group = 0) const;
   void set_lr(double lr, size_t group);
   void set_lr(double lr);
+  // Any group option by name ("momentum", "beta1", "weight_decay", ...; booleans as 0/1).
+  bool has_option(const std::string& name) const;
+  double option(const std::string& name, size_t group = 0) const;
+  void set_option(const std::string& name, double value, size_t group);
   // The groups' learning rates when this was first called (schedules start from these; saved
   // in the state_dict as "group.<g>.initial_lr" once recorded).
   const std::vector<double>& initial_lrs();

@@ -43,7 +43,7 @@ class LRScheduler {
 
  protected:
   // Sets every group's lr for last_epoch (derived constructors call it once configured).
-  void apply();
+  virtual void apply();
 
   Optimizer& optimizer_;
   int64_t last_epoch_ = 0;
@@ -138,7 +138,8 @@ class CosineAnnealingWarmRestarts : public LRScheduler {
 // The 1cycle policy (stepped per batch, total_steps steps in all): from max_lr / div_factor up
 // to max_lr over pct_start of the steps, then down to max_lr / div_factor / final_div_factor
 // (three_phase: back to the initial lr first, then down). Ignores the optimizer's initial lrs.
-// Unlike PyTorch, momentum is not cycled.
+// With cycle_momentum, the optimizer's "momentum" (or Adam's "beta1") moves the other way,
+// between max_momentum and base_momentum.
 struct OneCycleLROptions {
   double max_lr = 0.1;
   int64_t total_steps = 0;
@@ -147,12 +148,24 @@ struct OneCycleLROptions {
   double div_factor = 25;
   double final_div_factor = 1e4;
   bool three_phase = false;
+  bool cycle_momentum = true;
+  double base_momentum = 0.85;
+  double max_momentum = 0.95;
 };
 class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, OneCycleLROptions options);
   double lr_at(int64_t epoch, double base_lr) const override;
+  double momentum_at(int64_t epoch) const;
   OneCycleLROptions options;
+
+ protected:
+  void apply() override;
+
+ private:
+  // The value at `epoch` of a schedule through the given phase end points.
+  double anneal(int64_t epoch, const double* values) const;
+  const char* momentum_name_ = nullptr;  // "momentum" or "beta1"
 };
 
 // Runs schedulers one after another: schedulers[i] from milestones[i-1] on, counting its own
