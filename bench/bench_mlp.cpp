@@ -29,7 +29,8 @@ struct Mlp {
   std::vector<std::shared_ptr<nn::Linear>> layers;
   bool sigmoid;
   Mlp(std::vector<int64_t> sizes, bool sigmoid) : sigmoid(sigmoid) {
-    for (size_t i = 0; i + 1 < sizes.size(); ++i) layers.push_back(std::make_shared<nn::Linear>(sizes[i], sizes[i + 1]));
+    for (size_t i = 0; i + 1 < sizes.size(); ++i)
+      layers.push_back(std::make_shared<nn::Linear>(sizes[i], sizes[i + 1]));
   }
   Tensor forward(Tensor x) const {
     for (size_t i = 0; i < layers.size(); ++i) {

@@ -101,8 +101,8 @@ void Adamax::step() {
       const T* g = grad.data<T>();
       T* mp = m.data<T>();
       T* up = u.data<T>();
-      const T b1 = o.betas.first, b2 = o.betas.second, one_minus_b1 = 1 - o.betas.first, eps = o.eps,
-              neg_clr = -clr, wd = o.weight_decay, sign = o.maximize ? -1 : 1;
+      const T b1 = o.betas.first, b2 = o.betas.second, one_minus_b1 = 1 - o.betas.first, eps = o.eps, neg_clr = -clr,
+              wd = o.weight_decay, sign = o.maximize ? -1 : 1;
       detail::parallel_range(p.numel(), [=](int64_t lo, int64_t hi) {
 #pragma omp simd
         for (int64_t i = lo; i < hi; ++i) {

@@ -6,14 +6,13 @@ namespace soma::optim {
 
 EarlyStopping::EarlyStopping(EarlyStoppingOptions o, nn::Module* model)
     : options(o), model_(model), best_(o.maximize ? -INFINITY : INFINITY) {
-  SOMA_CHECK(o.patience >= 0 && o.min_delta >= 0,
-             "EarlyStopping: patience and min_delta must be >= 0, got {} and {}", o.patience, o.min_delta);
+  SOMA_CHECK(o.patience >= 0 && o.min_delta >= 0, "EarlyStopping: patience and min_delta must be >= 0, got {} and {}",
+             o.patience, o.min_delta);
 }
 
 bool EarlyStopping::step(double metric) {
   SOMA_CHECK(!stopped_, "EarlyStopping: step() after it said to stop");
-  const bool better =
-      options.maximize ? metric > best_ + options.min_delta : metric < best_ - options.min_delta;
+  const bool better = options.maximize ? metric > best_ + options.min_delta : metric < best_ - options.min_delta;
   if (better) {
     best_ = metric;
     best_epoch_ = epoch_;

@@ -141,7 +141,8 @@ void Optimizer::load_state_dict(const StateDict& state) {
     visit_options(g, [&](const char* key, double& v) { v = get(fmt::format("group.{}.{}", g, key)).item(); });
   initial_lrs_.clear();
   if (state.contains("group.0.initial_lr"))
-    for (size_t g = 0; g < groups_.size(); ++g) initial_lrs_.push_back(get(fmt::format("group.{}.initial_lr", g)).item());
+    for (size_t g = 0; g < groups_.size(); ++g)
+      initial_lrs_.push_back(get(fmt::format("group.{}.initial_lr", g)).item());
   for (size_t i = 0; i < states_.size(); ++i) {
     ParamState& s = states_[i];
     auto step = state.find(fmt::format("state.{}.step", i));
@@ -162,8 +163,8 @@ void Optimizer::for_each_update(const std::function<void(size_t, const Tensor&, 
       ParamState& s = states_[index++];
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      SOMA_CHECK(grad.shape() == p.shape(), "{}: gradient of shape {} for a parameter of shape {}", name_,
-                 grad.shape(), p.shape());
+      SOMA_CHECK(grad.shape() == p.shape(), "{}: gradient of shape {} for a parameter of shape {}", name_, grad.shape(),
+                 p.shape());
       grad = grad.to(p.dtype()).contiguous();
       if (p.is_contiguous()) {
         f(g, p, grad, s);

@@ -70,8 +70,8 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, MultiStepLROptions o) : LRSchedul
   apply();
 }
 double MultiStepLR::lr_at(int64_t epoch, double base) const {
-  auto passed = std::upper_bound(options.milestones.begin(), options.milestones.end(), epoch) -
-                options.milestones.begin();
+  auto passed =
+      std::upper_bound(options.milestones.begin(), options.milestones.end(), epoch) - options.milestones.begin();
   return base * std::pow(options.gamma, static_cast<double>(passed));
 }
 
@@ -131,8 +131,8 @@ double OneCycleLR::anneal(int64_t epoch, const double* values) const {
   SOMA_CHECK(epoch <= options.total_steps, "OneCycleLR: stepped {} times, more than total_steps = {}", epoch,
              options.total_steps);
   const double n = static_cast<double>(options.total_steps), up = options.pct_start * n - 1;
-  const std::vector<double> ends =
-      options.three_phase ? std::vector<double>{up, 2 * options.pct_start * n - 2, n - 1} : std::vector<double>{up, n - 1};
+  const std::vector<double> ends = options.three_phase ? std::vector<double>{up, 2 * options.pct_start * n - 2, n - 1}
+                                                       : std::vector<double>{up, n - 1};
   const double step = static_cast<double>(epoch);
   double start = 0;
   for (size_t i = 0;; ++i) {
@@ -246,8 +246,7 @@ LRRangeTestResult lr_range_test(const std::function<double(double)>& train_step,
     r.lrs.push_back(lr);
     r.losses.push_back(smoothed);
   }
-  SOMA_CHECK(r.lrs.size() >= 3, "lr_range_test: the loss diverged after {} steps, start from a lower lr",
-             r.lrs.size());
+  SOMA_CHECK(r.lrs.size() >= 3, "lr_range_test: the loss diverged after {} steps, start from a lower lr", r.lrs.size());
   // Steepest descent: the most negative slope d loss / d log(lr) (central differences).
   double steepest = std::numeric_limits<double>::infinity();
   for (size_t i = 1; i + 1 < r.lrs.size(); ++i) {

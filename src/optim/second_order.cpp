@@ -48,7 +48,9 @@ class Flat {
     for (const Tensor& p : params_) numel_ += p.numel();
   }
   int64_t numel() const { return numel_; }
-  Vec get() const { return gather([](const Tensor& p) { return p.detach(); }); }
+  Vec get() const {
+    return gather([](const Tensor& p) { return p.detach(); });
+  }
   // The gradients (zeros where a parameter has none).
   Vec grad() const {
     return gather([](const Tensor& p) { return p.grad().defined() ? p.grad() : zeros(p.shape(), kFloat64); });
@@ -212,8 +214,8 @@ Vec tensor_vec(const StateDict& s, const std::string& key) {
 template <class Options>
 void check_single_group(const char* name, const std::vector<Options>& options) {
   SOMA_CHECK(options.size() == 1, "{}: supports one parameter group, got {}", name, options.size());
-  SOMA_CHECK(options[0].lr > 0 && options[0].max_iter > 0, "{}: lr and max_iter must be positive, got {} and {}",
-             name, options[0].lr, options[0].max_iter);
+  SOMA_CHECK(options[0].lr > 0 && options[0].max_iter > 0, "{}: lr and max_iter must be positive, got {} and {}", name,
+             options[0].lr, options[0].max_iter);
 }
 
 }  // namespace
@@ -311,8 +313,8 @@ void LBFGS::save_extra(StateDict& out) const {
     out[fmt::format("lbfgs.old_steps.{}", i)] = vec_tensor(old_steps_[i]);
   }
   out["lbfgs.ro"] = vec_tensor(ro_);
-  out["lbfgs.scalars"] = vec_tensor({t_, h_diag_, prev_loss_, static_cast<double>(n_iter_),
-                                     static_cast<double>(func_evals_)});
+  out["lbfgs.scalars"] =
+      vec_tensor({t_, h_diag_, prev_loss_, static_cast<double>(n_iter_), static_cast<double>(func_evals_)});
 }
 
 void LBFGS::load_extra(const StateDict& s) {
@@ -322,8 +324,7 @@ void LBFGS::load_extra(const StateDict& s) {
     return;
   }
   Vec scalars = tensor_vec(s, "lbfgs.scalars");
-  SOMA_CHECK(scalars.size() == 5, "LBFGS: load_state_dict: 'lbfgs.scalars' has {} values, expected 5",
-             scalars.size());
+  SOMA_CHECK(scalars.size() == 5, "LBFGS: load_state_dict: 'lbfgs.scalars' has {} values, expected 5", scalars.size());
   d_ = tensor_vec(s, "lbfgs.d"), prev_grad_ = tensor_vec(s, "lbfgs.prev_grad"), ro_ = tensor_vec(s, "lbfgs.ro");
   old_dirs_.clear(), old_steps_.clear();
   for (size_t i = 0; i < ro_.size(); ++i) {
@@ -361,8 +362,8 @@ Tensor ConjugateGradient::step(const Closure& closure) {
       d_ = scaled(-1, g);
     } else {
       const double gg_prev = dot(prev_grad_, prev_grad_);
-      const double beta = o.polak_ribiere ? std::max(0.0, dot(g, axpy(-1, prev_grad_, g)) / gg_prev)
-                                          : dot(g, g) / gg_prev;
+      const double beta =
+          o.polak_ribiere ? std::max(0.0, dot(g, axpy(-1, prev_grad_, g)) / gg_prev) : dot(g, g) / gg_prev;
       d_ = axpy(beta, d_, scaled(-1, g));
     }
     ++n_iter_;
@@ -375,8 +376,8 @@ Tensor ConjugateGradient::step(const Closure& closure) {
     // First trial step: scaled by the gradient at first, then t_prev * gtd_prev / gtd.
     const double t0 = first ? std::min(1.0, 1.0 / sum_abs(g)) * o.lr : t_ * prev_gtd_ / gtd;
     const Vec x = flat.get();
-    LineSearch ls = strong_wolfe(directional(flat, closure, x, d_, "ConjugateGradient"), t0, d_, loss, g, gtd,
-                                 1e-4, 0.1);
+    LineSearch ls =
+        strong_wolfe(directional(flat, closure, x, d_, "ConjugateGradient"), t0, d_, loss, g, gtd, 1e-4, 0.1);
     flat.set(axpy(ls.t, d_, x));
     const double prev_loss = loss;
     prev_grad_ = std::move(g);
@@ -426,8 +427,9 @@ Tensor NewtonCG::step(const Closure& closure) {
     EnableGradGuard enable;
     Tensor loss = closure();
     SOMA_CHECK(loss.defined() && loss.numel() == 1, "NewtonCG: the closure must return a one-element loss");
-    SOMA_CHECK(loss.requires_grad(), "NewtonCG: the loss does not depend on the parameters (or backward was "
-                                     "already called on it: the closure must not call backward)");
+    SOMA_CHECK(loss.requires_grad(),
+               "NewtonCG: the loss does not depend on the parameters (or backward was "
+               "already called on it: the closure must not call backward)");
     if (!orig_loss.defined()) orig_loss = loss.detach();
     TensorList grads = autograd::grad({loss}, params, {}, {.create_graph = true, .allow_unused = true});
     const Vec g = flat.flatten(grads);

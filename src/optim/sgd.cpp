@@ -1,11 +1,12 @@
 // SGD, Adagrad, RMSprop and Adadelta: fused updates (formulas in the headers).
+#include "soma/optim/sgd.h"
+
 #include <cmath>
 
 #include "optim/fused.h"
 #include "soma/optim/adadelta.h"
 #include "soma/optim/adagrad.h"
 #include "soma/optim/rmsprop.h"
-#include "soma/optim/sgd.h"
 
 namespace soma::optim {
 

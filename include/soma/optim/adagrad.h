@@ -23,8 +23,7 @@ struct AdagradOptions {
 class Adagrad : public OptimizerWith<AdagradOptions> {
  public:
   explicit Adagrad(std::vector<Group> groups);
-  Adagrad(TensorList params, AdagradOptions options = {})
-      : Adagrad(std::vector<Group>{{std::move(params), options}}) {}
+  Adagrad(TensorList params, AdagradOptions options = {}) : Adagrad(std::vector<Group>{{std::move(params), options}}) {}
   using Optimizer::step;
   void step() override;
 };

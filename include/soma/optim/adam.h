@@ -79,8 +79,7 @@ struct AdamaxOptions {
 class Adamax : public OptimizerWith<AdamaxOptions> {
  public:
   explicit Adamax(std::vector<Group> groups);
-  Adamax(TensorList params, AdamaxOptions options = {})
-      : Adamax(std::vector<Group>{{std::move(params), options}}) {}
+  Adamax(TensorList params, AdamaxOptions options = {}) : Adamax(std::vector<Group>{{std::move(params), options}}) {}
   using Optimizer::step;
   void step() override;
 };

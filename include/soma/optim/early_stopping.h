@@ -14,8 +14,8 @@ namespace soma::optim {
 
 struct EarlyStoppingOptions {
   int64_t patience = 10;
-  double min_delta = 0;  // an improvement must beat the best by more than this
-  bool maximize = false;  // higher metric is better
+  double min_delta = 0;              // an improvement must beat the best by more than this
+  bool maximize = false;             // higher metric is better
   bool restore_best_weights = true;  // on stopping, load the best state into the model
 };
 

@@ -25,8 +25,7 @@ struct RMSpropOptions {
 class RMSprop : public OptimizerWith<RMSpropOptions> {
  public:
   explicit RMSprop(std::vector<Group> groups);
-  RMSprop(TensorList params, RMSpropOptions options = {})
-      : RMSprop(std::vector<Group>{{std::move(params), options}}) {}
+  RMSprop(TensorList params, RMSpropOptions options = {}) : RMSprop(std::vector<Group>{{std::move(params), options}}) {}
   using Optimizer::step;
   void step() override;
 };

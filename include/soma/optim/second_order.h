@@ -22,8 +22,8 @@ namespace soma::optim {
 struct LBFGSOptions {
   double lr = 1;
   int64_t max_iter = 20;
-  int64_t max_eval = 0;  // 0: max_iter * 5 / 4
-  double tolerance_grad = 1e-7;  // stop when max |g| is at most this
+  int64_t max_eval = 0;            // 0: max_iter * 5 / 4
+  double tolerance_grad = 1e-7;    // stop when max |g| is at most this
   double tolerance_change = 1e-9;  // stop when the loss or the step changes less than this
   int64_t history_size = 100;
   bool strong_wolfe = false;  // line_search_fn="strong_wolfe"
@@ -61,7 +61,7 @@ struct ConjugateGradientOptions {
   double tolerance_grad = 1e-7;
   double tolerance_change = 1e-9;
   bool polak_ribiere = true;  // false: Fletcher-Reeves
-  int64_t restart = 0;  // restart with steepest descent every this many iterations (0: the number of elements)
+  int64_t restart = 0;        // restart with steepest descent every this many iterations (0: the number of elements)
 
   void visit(auto&& f) {
     f("lr", lr), f("max_iter", max_iter), f("tolerance_grad", tolerance_grad);
@@ -87,8 +87,8 @@ class ConjugateGradient : public OptimizerWith<ConjugateGradientOptions> {
 };
 
 struct NewtonCGOptions {
-  double lr = 1;  // the first trial step of the backtracking search
-  int64_t max_iter = 10;  // Newton iterations per step
+  double lr = 1;            // the first trial step of the backtracking search
+  int64_t max_iter = 10;    // Newton iterations per step
   int64_t max_cg_iter = 0;  // 0: the number of elements
   // CG stops at a residual |H p + g| <= min(cg_rtol, sqrt|g|) |g| (superlinear convergence).
   double cg_rtol = 1e-2;
