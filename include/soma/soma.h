@@ -16,6 +16,7 @@
 #include "soma/metrics.h"
 #include "soma/models.h"
 #include "soma/nn.h"
+#include "soma/optim.h"
 #include "soma/parallel.h"
 #include "soma/random.h"
 #include "soma/reduce.h"
