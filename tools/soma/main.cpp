@@ -1,8 +1,8 @@
 // The `soma` command-line program.
 #include <cstdio>
-#include <cstring>
 #include <string>
 
+#include "commands.h"
 #include "soma/soma.h"
 
 namespace {
@@ -19,9 +19,13 @@ int cmd_info() {
 
 int usage(FILE* out) {
   std::fprintf(out,
-               "usage: soma <command>\n"
+               "usage: soma <command> [options]   (soma <command> --help for its options)\n"
                "commands:\n"
-               "  info   print the version, build type, BLAS, SIMD level and thread count\n");
+               "  info      version, build type, BLAS, SIMD level and thread count\n"
+               "  train     train a model on Fashion-MNIST (progress, checkpoints, metrics, learning curve)\n"
+               "  eval      accuracy, per-class precision/recall/F1 and confusion matrix of a checkpoint\n"
+               "  predict   classify PNG/PGM images with a checkpoint\n"
+               "  summary   layers, output shapes and parameter counts of a model\n");
   return out == stdout ? 0 : 2;
 }
 
@@ -32,6 +36,10 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   try {
     if (cmd == "info") return cmd_info();
+    if (cmd == "train") return soma::cli::cmd_train(argc - 1, argv + 1);
+    if (cmd == "eval") return soma::cli::cmd_eval(argc - 1, argv + 1);
+    if (cmd == "predict") return soma::cli::cmd_predict(argc - 1, argv + 1);
+    if (cmd == "summary") return soma::cli::cmd_summary(argc - 1, argv + 1);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") return usage(stdout);
     std::fprintf(stderr, "soma: unknown command '%s'\n", cmd.c_str());
     return usage(stderr);
