@@ -13,7 +13,7 @@
 namespace soma::kernels::vec {
 
 // a * b + c, fused where the target has FMA (a library call otherwise, which would not vectorize).
-inline float fmadd(float a, float b, float c) {
+[[gnu::always_inline]] inline float fmadd(float a, float b, float c) {
 #ifdef __FMA__
   return __builtin_fmaf(a, b, c);
 #else
@@ -21,19 +21,19 @@ inline float fmadd(float a, float b, float c) {
 #endif
 }
 
-inline float abs_bits(float x) { return std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu); }
+[[gnu::always_inline]] inline float abs_bits(float x) { return std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu); }
 // |magnitude| with the sign of `sign`.
-inline float with_sign(float magnitude, float sign) {
+[[gnu::always_inline]] inline float with_sign(float magnitude, float sign) {
   return std::bit_cast<float>(std::bit_cast<uint32_t>(magnitude) | (std::bit_cast<uint32_t>(sign) & 0x80000000u));
 }
 // c ? a : b on the bits: a plain select between computed values lets g++ sink the computation
 // of the unused one into a branch, and a loop with branches does not vectorize.
-inline float blend(bool c, float a, float b) {
+[[gnu::always_inline]] inline float blend(bool c, float a, float b) {
   const uint32_t m = 0u - static_cast<uint32_t>(c);
   return std::bit_cast<float>((std::bit_cast<uint32_t>(a) & m) | (std::bit_cast<uint32_t>(b) & ~m));
 }
 // 2^k for -126 <= k <= 127.
-inline float pow2i(int32_t k) { return std::bit_cast<float>(static_cast<uint32_t>(k + 127) << 23); }
+[[gnu::always_inline]] inline float pow2i(int32_t k) { return std::bit_cast<float>(static_cast<uint32_t>(k + 127) << 23); }
 
 inline constexpr float kInf = std::numeric_limits<float>::infinity();
 inline constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
@@ -43,7 +43,7 @@ inline constexpr float kLn2Lo = -2.12194440e-4f;
 inline constexpr float kRound = 0x1.8p23f;  // x + kRound - kRound rounds x to an integer (|x| < 2^22)
 
 // Splits x = n ln2 + r with |r| <= ln2 / 2; returns r and sets k = n.
-inline float reduce_ln2(float x, int32_t& k) {
+[[gnu::always_inline]] inline float reduce_ln2(float x, int32_t& k) {
   const float t = fmadd(x, kLog2e, kRound);
   const float n = t - kRound;
   k = static_cast<int32_t>(std::bit_cast<uint32_t>(t) - std::bit_cast<uint32_t>(kRound));
@@ -51,7 +51,7 @@ inline float reduce_ln2(float x, int32_t& k) {
 }
 
 // e^r - 1 - r for |r| <= ln2 / 2 (degree-6 minimax, relative error < 1e-8 of the full e^r - 1).
-inline float expm1_tail(float r) {
+[[gnu::always_inline]] inline float expm1_tail(float r) {
   float q = fmadd(1.9890743715e-4f, r, 1.3926178217e-3f);
   q = fmadd(q, r, 8.3333114162e-3f);
   q = fmadd(q, r, 4.1666556150e-2f);
@@ -60,7 +60,7 @@ inline float expm1_tail(float r) {
   return q * (r * r);
 }
 
-inline float exp(float x) {
+[[gnu::always_inline]] inline float exp(float x) {
   // Outside [-104, 89] the result is 0 or inf anyway; clamping keeps the exponent arithmetic
   // in range (NaN passes the clamp unchanged and propagates).
   const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
@@ -78,7 +78,7 @@ inline float exp(float x) {
   return p * pow2i(k1) * pow2i(k - k1);
 }
 
-inline float expm1(float x) {
+[[gnu::always_inline]] inline float expm1(float x) {
   const float xc = x < -18.0f ? -18.0f : (x > 88.8f ? 88.8f : x);  // e^-18 < 2^-25: rounds to -1
   int32_t k;
   const float r = reduce_ln2(xc, k);
@@ -89,7 +89,7 @@ inline float expm1(float x) {
   return abs_bits(x) < 0x1p-25f ? x : y;  // tiny x (and +-0): e^x - 1 rounds to x
 }
 
-inline float log(float x) {
+[[gnu::always_inline]] inline float log(float x) {
   // x = 2^e (1 + m) with 1 + m in [sqrt(1/2), sqrt(2)); subnormals are scaled up by 2^23
   // first. Everything data-dependent is integer bit arithmetic: g++ turns selects between FP
   // operations into branches, which stops vectorization.
@@ -118,14 +118,14 @@ inline float log(float x) {
   return y + edge;  // -inf at +-0, inf at inf, NaN at NaN and negative x
 }
 
-inline float log1p(float x) {
+[[gnu::always_inline]] inline float log1p(float x) {
   // log(u) * x / (u - 1) with u = 1 + x cancels the rounding error of u (Goldberg's trick).
   const float u = 1.0f + x;
   const float y = log(u) * (x / (u - 1.0f));
   return blend(u == 1.0f || x == kInf, x, y);
 }
 
-inline float tanh(float x) {
+[[gnu::always_inline]] inline float tanh(float x) {
   const float a = abs_bits(x);
   const float z = x * x;
   float p = fmadd(-5.70498872745e-3f, z, 2.06390887954e-2f);  // Cephes tanhf, |x| < 0.625
@@ -138,13 +138,13 @@ inline float tanh(float x) {
   return a < 0.625f ? small : large;
 }
 
-inline float sigmoid(float x) {
+[[gnu::always_inline]] inline float sigmoid(float x) {
   // With e = e^-|x| <= 1 nothing overflows: 1 / (1 + e) for x >= 0, e / (1 + e) below.
   const float e = exp(-abs_bits(x));
   return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
 }
 
-inline float erf(float x) {
+[[gnu::always_inline]] inline float erf(float x) {
   const float a = abs_bits(x);
   const float s = x * x;
   // |x| < 0.921875: erf x = x P(x^2).
