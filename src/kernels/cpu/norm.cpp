@@ -1,11 +1,10 @@
 #include "kernels/cpu/norm.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 
+#include "kernels/cpu/parallel_for.h"
 #include "kernels/cpu/vecmath.h"
 #include "soma/parallel.h"
 
@@ -13,23 +12,6 @@ namespace soma::kernels {
 
 namespace {
 
-constexpr int64_t kGrain = 32768;  // below this much work a kernel runs on one thread
-
-// Calls f(begin, end) on contiguous ranges of [0, n) items of `cost` elements each, across
-// threads when worth it; each item is handled by exactly one thread.
-template <class F>
-void parallel_for(int64_t n, int64_t cost, F f) {
-  if (n <= 0) return;
-  const int threads = get_num_threads();
-  if (n == 1 || threads <= 1 || n * cost < kGrain) return f(int64_t{0}, n);
-  const int nt = static_cast<int>(std::min<int64_t>({threads, n, n * cost / (kGrain / 2)}));
-#pragma omp parallel num_threads(nt)
-  {
-    const int64_t k = omp_get_num_threads(), per = (n + k - 1) / k;
-    const int64_t b = omp_get_thread_num() * per, e = std::min(n, b + per);
-    if (b < e) f(b, e);
-  }
-}
 
 template <class T>
 inline T fast_exp(T v) {

@@ -1,6 +1,5 @@
 #include "kernels/cpu/reduce.h"
 
-#include <omp.h>
 
 #include <algorithm>
 #include <bit>
@@ -9,6 +8,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "kernels/cpu/parallel_for.h"
 #include "kernels/cpu/copy.h"
 #include "soma/creation.h"
 #include "soma/parallel.h"
@@ -17,28 +17,11 @@ namespace soma::kernels {
 
 namespace {
 
-constexpr int64_t kGrain = 32768;   // below this much work a kernel runs on one thread
 constexpr int64_t kChunk = 32768;   // longer reductions are cut into pieces of about this size
 constexpr int64_t kLeaf = 1024;     // rows form: elements the lanes sum before pairing up
 constexpr int64_t kRowLeaf = 16;    // columns form: rows summed in sequence before pairing up
 template <class T> constexpr int kLanes = 128 / sizeof(T);       // independent accumulators
 template <class T> constexpr int64_t kTile = 1024 / sizeof(T);  // columns per task (1 KiB)
-
-// Calls f(begin, end) on contiguous ranges of [0, n), across threads when n items of `cost`
-// elements each are worth it. Each item is handled exactly once, whatever the thread count.
-template <class F>
-void parallel_for(int64_t n, int64_t cost, F f) {
-  if (n <= 0) return;
-  const int threads = get_num_threads();
-  if (n == 1 || threads <= 1 || n * cost < kGrain) return f(int64_t{0}, n);
-  const int nt = static_cast<int>(std::min<int64_t>({threads, n, n * cost / (kGrain / 2)}));
-#pragma omp parallel num_threads(nt)
-  {
-    const int64_t k = omp_get_num_threads(), per = (n + k - 1) / k;
-    const int64_t b = omp_get_thread_num() * per, e = std::min(n, b + per);
-    if (b < e) f(b, e);
-  }
-}
 
 // Element offsets of the row-major linear indices of a group of dims.
 struct Indexer {
