@@ -106,7 +106,7 @@ class Shape {
   int64_t capacity() const { return heap_ ? cap_ : kInline; }
   void assign(const int64_t* p, size_t n) {
     reserve(static_cast<int64_t>(n));
-    std::memmove(data(), p, n * sizeof(int64_t));
+    if (n) std::memmove(data(), p, n * sizeof(int64_t));  // p may be null when n == 0
     size_ = static_cast<int64_t>(n);
   }
   void move_from(Shape& o) {

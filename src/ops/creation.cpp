@@ -73,9 +73,11 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype) {
     const C a = static_cast<C>(kernels::convert<T>(start)), b = static_cast<C>(kernels::convert<T>(end));
     const C step = (b - a) / static_cast<C>(steps - 1);
     T* p = static_cast<T*>(t.data_ptr());
-    // Symmetric formula: the second half counts back from `end`, so both ends are exact.
+    // Symmetric formula: the second half counts back from `end`, so both ends are exact. A fused
+    // multiply-add, as PyTorch's vectorized kernel computes it (same values at any -O level).
     for (int64_t i = 0; i < steps; ++i)
-      p[i] = kernels::convert<T>(i < steps / 2 ? a + step * static_cast<C>(i) : b - step * static_cast<C>(steps - 1 - i));
+      p[i] = kernels::convert<T>(i < steps / 2 ? std::fma(step, static_cast<C>(i), a)
+                                               : std::fma(-step, static_cast<C>(steps - 1 - i), b));
   });
   return t;
 }
