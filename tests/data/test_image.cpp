@@ -29,25 +29,6 @@ void expect_near(const std::vector<double>& a, const std::vector<double>& b, dou
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], tol) << "at " << i;
 }
 
-template <class Parse>
-void fuzz(const std::string& bytes, Parse parse, int mutations, uint64_t seed) {
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    try {
-      parse(bytes.substr(0, n));
-    } catch (const soma::Error&) {
-    }
-  }
-  std::mt19937_64 rng(seed);
-  for (int m = 0; m < mutations; ++m) {
-    std::string b = bytes;
-    for (int k = 0, flips = 1 + static_cast<int>(rng() % 3); k < flips; ++k) b[rng() % b.size()] = static_cast<char>(rng());
-    try {
-      parse(b);
-    } catch (const soma::Error&) {
-    }
-  }
-}
-
 }  // namespace
 
 TEST(Png, ColorTypesAndDepths) {

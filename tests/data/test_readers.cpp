@@ -37,34 +37,6 @@ std::string gzip_bytes(const std::string& raw) {
   return out;
 }
 
-// Runs `parse` on every truncation of `bytes` and on `mutations` seeded random corruptions
-// (1-4 bytes overwritten, or a byte inserted/removed); each must succeed or throw soma::Error.
-template <class Parse>
-void fuzz(const std::string& bytes, Parse parse, int mutations, uint64_t seed) {
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    try {
-      parse(bytes.substr(0, n));
-    } catch (const soma::Error&) {
-    }
-  }
-  std::mt19937_64 rng(seed);
-  for (int m = 0; m < mutations; ++m) {
-    std::string b = bytes;
-    const int kind = static_cast<int>(rng() % 6);
-    if (kind == 4) {
-      b.insert(b.begin() + rng() % (b.size() + 1), static_cast<char>(rng()));
-    } else if (kind == 5) {
-      b.erase(b.begin() + rng() % b.size());
-    } else {
-      for (int k = 0; k <= kind; ++k) b[rng() % b.size()] = static_cast<char>(rng());
-    }
-    try {
-      parse(b);
-    } catch (const soma::Error&) {
-    }
-  }
-}
-
 }  // namespace
 
 // ---- IDX ------------------------------------------------------------------------------------------
