@@ -2,6 +2,7 @@
 // nn::functional: the stateless forms of the layers, activations and losses (modules call
 // these). Declarations grouped by family; each family has its own source under src/nn/.
 #include "soma/nn/functional/activation.h"
+#include "soma/nn/functional/attention.h"
 #include "soma/nn/functional/conv.h"
 #include "soma/nn/functional/dropout.h"
 #include "soma/nn/functional/embedding.h"

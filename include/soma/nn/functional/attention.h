@@ -1,0 +1,30 @@
+#pragma once
+// Scaled dot-product attention: softmax(q kᵀ · scale + mask) v, the core of every attention layer.
+#include <cmath>
+#include <limits>
+
+#include "soma/tensor.h"
+
+namespace soma::nn::functional {
+
+struct AttentionOptions {
+  // Optional mask broadcastable to [..., Tq, Tk]: bool (true = the query may attend to the key,
+  // as in PyTorch) or floating point (added to the scores, -inf blocks).
+  Tensor attn_mask;
+  // Causal masking aligned to the end of the keys: query i (of Tq) may see key j (of Tk) when
+  // j <= i + (Tk - Tq). With Tq == Tk this is the usual lower triangle; with a KV cache
+  // (Tq new queries after Tk - Tq cached keys) each new token sees the whole past and itself.
+  bool is_causal = false;
+  // Multiplies q kᵀ; NaN means 1 / sqrt(D).
+  double scale = std::numeric_limits<double>::quiet_NaN();
+};
+
+// q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv] -> [..., Tq, Dv]. Leading dims broadcast.
+// A query row whose keys are all masked gives zeros (not NaN).
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                    const AttentionOptions& options = {});
+
+// The [Tq, Tk] bool mask that `is_causal` applies (true = may attend).
+Tensor causal_mask(int64_t tq, int64_t tk);
+
+}  // namespace soma::nn::functional
