@@ -8,6 +8,7 @@
 
 #include "data/bytes.h"
 #include "data/tokenizer_detail.h"
+#include "soma/data/bpe.h"
 #include "soma/error.h"
 
 namespace soma::data {
@@ -117,7 +118,8 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(std::string_view json, const std:
   const nlohmann::json j = detail::parse_json(json, name, op);
   const std::string type = detail::member(j, "type", nlohmann::json::value_t::string, name, op).get<std::string>();
   if (type == "char") return std::make_unique<CharTokenizer>(CharTokenizer::from_json(json, name));
-  SOMA_FAIL("{}: '{}' has unknown tokenizer type '{}' (expected 'char')", op, name, type);
+  if (type == "bpe") return std::make_unique<BPETokenizer>(BPETokenizer::from_json(json, name));
+  SOMA_FAIL("{}: '{}' has unknown tokenizer type '{}' (expected 'char' or 'bpe')", op, name, type);
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {

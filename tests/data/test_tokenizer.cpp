@@ -1,5 +1,8 @@
 // Tokenizers: CharTokenizer (ids against Python's sorted(set(text)), UTF-8, unknown
 // characters, special tokens, save/load), and a seeded mutation fuzz of the JSON files.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "data_helpers.h"
@@ -132,4 +135,166 @@ TEST(CharTokenizer, FuzzedFiles) {
     auto tok = data::tokenizer_from_json(b);
     tok->decode(tok->encode("ab"));
   }, 2000, 11);
+}
+
+// ---- BPETokenizer ---------------------------------------------------------------------------------
+
+namespace {
+
+// Pasted from tests/golden/gen_text.py: pieces by GPT-2's pattern (bytes >= 0x80 as letters),
+// and merges and ids of a naive BPE trainer and GPT-2's encoder written in Python.
+const std::vector<std::pair<std::string, std::vector<std::string>>> kPreSplit = {
+    {"Hello world's 123 don't  stop!!\012\012  x\011\011y  ", {"Hello", " world", "'s", " 123", " don", "'t", " ", " stop", "!!", "\012\012 ", " x", "\011", "\011", "y", "  "}},
+    {"a  b   c\012", {"a", " ", " b", "  ", " c", "\012"}},
+    {"'re'll 'LL x've", {"'re", "'ll", " '", "LL", " x", "'ve"}},
+    {"caf\303\251 \342\202\2545 \377\376!", {"caf\303\251", " \342\202\254", "5", " \377\376", "!"}},
+    {" \012 ", {" \012 "}},
+    {"x  ", {"x", "  "}},
+};
+const std::string kBpeCorpus = "the cat sat on the mat. the cat ate the rat<eos>that cat, the fat cat, sat flat.<eos><eos>the the the thethe 1234 12 1234 caf\303\251 caf\303\251<eos>";
+const std::vector<std::pair<int64_t, int64_t>> kBpeMerges = {{97, 116}, {116, 104}, {257, 101}, {32, 258}, {32, 99}, {260, 256}, {32, 49}, {262, 50}, {32, 102}, {32, 115}, {51, 52}, {97, 102}, {195, 169}, {260, 267}, {263, 266}, {265, 256}, {269, 268}};
+const std::string kBpeProbe = "the fat rat sat, then the cat1234 caf\303\251!";
+const std::vector<int64_t> kBpeProbeIds = {258, 264, 256, 32, 114, 256, 271, 44, 259, 110, 259, 261, 49, 50, 266, 272, 33};
+
+std::string random_bytes(std::mt19937_64& rng, size_t n) {
+  std::string s(n, '\0');
+  for (char& c : s) {
+    // Mostly text-like bytes, with some of every value (invalid UTF-8 included).
+    const uint64_t r = rng();
+    c = static_cast<char>(r % 4 == 0 ? r >> 8 : " eatnsh'\n,1"[(r >> 8) % 11]);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST(BPETokenizer, PreSplitLikeGpt2) {
+  for (const auto& [text, pieces] : kPreSplit) {
+    const auto got = data::BPETokenizer::pre_split(text);
+    EXPECT_EQ(std::vector<std::string>(got.begin(), got.end()), pieces) << text;
+  }
+}
+
+TEST(BPETokenizer, HandWorkedMerges) {
+  // "aaabdaaabac": aa (4) -> 256, then ab and 256 a both occur twice; the tie goes to the
+  // smaller pair (97, 98) -> 257; then (256, 257) -> 258 ("XdXac"); nothing else occurs twice.
+  auto tok = data::BPETokenizer::train("aaabdaaabac", 1000);
+  EXPECT_EQ(tok.merges(), (std::vector<data::BPETokenizer::Merge>{{97, 97}, {97, 98}, {256, 257}}));
+  EXPECT_EQ(tok.vocab_size(), 259);
+  EXPECT_EQ(tok.encode("aaabdaaabac"), ids({258, 100, 258, 97, 99}));
+  EXPECT_EQ(tok.id_to_token(258), "aaab");
+  EXPECT_EQ(tok.token_to_id("aaab"), 258);
+  EXPECT_EQ(tok.token_to_id("aaa"), std::nullopt);
+  // vocab_size stops training early; overlapping pairs merge left to right.
+  auto two = data::BPETokenizer::train("aaabdaaabac", 258);
+  EXPECT_EQ(two.merges().size(), 2u);
+  EXPECT_EQ(two.encode("aaaaab"), ids({256, 256, 257}));
+}
+
+TEST(BPETokenizer, MatchesNaiveReference) {
+  auto tok = data::BPETokenizer::train(kBpeCorpus, 256 + 40 + 1, {"<eos>"});
+  EXPECT_EQ(tok.merges(), kBpeMerges);
+  EXPECT_EQ(tok.vocab_size(), 256 + static_cast<int64_t>(kBpeMerges.size()) + 1);
+  EXPECT_EQ(tok.encode(kBpeProbe), kBpeProbeIds);
+  // No token spans or contains the special token's text.
+  for (int64_t id = 256; id < tok.vocab_size() - 1; ++id)
+    EXPECT_EQ(tok.id_to_token(id).find('<'), std::string::npos) << tok.id_to_token(id);
+}
+
+TEST(BPETokenizer, SpecialTokens) {
+  auto tok = data::BPETokenizer::train(kBpeCorpus, 300, {"<eos>", "[PAD]", "<eos><eos>"});
+  const int64_t eos = *tok.token_to_id("<eos>");
+  EXPECT_EQ(eos, tok.vocab_size() - 3);
+  EXPECT_EQ(tok.special_tokens().size(), 3u);
+  // Recognized only when asked; the longest special token at a position wins.
+  const std::string text = "the cat<eos>[PAD]<eos><eos>";
+  const auto plain = tok.encode(text);
+  for (int64_t id : plain) EXPECT_LT(id, eos);
+  EXPECT_EQ(tok.decode(plain), text);
+  const auto special = tok.encode(text, {.special_tokens = true});
+  EXPECT_EQ(std::vector<int64_t>(special.end() - 3, special.end()), ids({eos, eos + 1, eos + 2}));
+  EXPECT_EQ(tok.decode(special), text);
+  EXPECT_EQ(tok.id_to_token(eos + 1), "[PAD]");
+  expect_error([] { data::BPETokenizer::train("abc", 256, {"<eos>"}); },
+               "BPETokenizer::train: vocab_size 256 is smaller than the 256 bytes plus 1 special tokens");
+  expect_error([] { data::BPETokenizer::train("abc", 300, {"\xFF"}); },
+               "BPETokenizer::train: a special token is not valid UTF-8 (byte 0xFF at offset 0)");
+  expect_error([&] { tok.decode(ids({tok.vocab_size()})); }, "BPETokenizer: token id 276 is out of range for a vocabulary of 276");
+}
+
+TEST(BPETokenizer, RoundTripsRandomBytes) {
+  std::mt19937_64 rng(5);
+  auto tok = data::BPETokenizer::train(random_bytes(rng, 20000), 400, {"<eos>"});
+  EXPECT_GT(tok.merges().size(), 100u);
+  for (int rep = 0; rep < 300; ++rep) {
+    const std::string s = random_bytes(rng, rng() % 200) + (rep % 3 == 0 ? "<eos>" : "");
+    ASSERT_EQ(tok.decode(tok.encode(s)), s);
+    ASSERT_EQ(tok.decode(tok.encode(s, {.special_tokens = true})), s);
+    std::string all(rng() % 64, '\0');
+    for (char& c : all) c = static_cast<char>(rng());
+    ASSERT_EQ(tok.decode(tok.encode(all)), all);
+  }
+  // A long piece (one run of letters, and one of spaces) encodes without trouble.
+  const std::string run(100000, 'a'), spaces(100000, ' ');
+  EXPECT_EQ(tok.decode(tok.encode(run)), run);
+  EXPECT_EQ(tok.decode(tok.encode(spaces)), spaces);
+  // The untrained tokenizer is plain bytes.
+  data::BPETokenizer bytes;
+  EXPECT_EQ(bytes.vocab_size(), 256);
+  EXPECT_EQ(bytes.encode("\xFF" "a"), ids({255, 97}));
+}
+
+TEST(BPETokenizer, SaveLoad) {
+  TempDir dir;
+  auto tok = data::BPETokenizer::train(kBpeCorpus, 300, {"<eos>", "[MASK]"});
+  tok.save(dir.file("bpe.json"));
+  auto back = data::BPETokenizer::load(dir.file("bpe.json"));
+  EXPECT_EQ(back.merges(), tok.merges());
+  EXPECT_EQ(back.special_tokens(), tok.special_tokens());
+  auto any = data::load_tokenizer(dir.file("bpe.json"));
+  EXPECT_EQ(any->encode(kBpeProbe + "[MASK]", {.special_tokens = true}), tok.encode(kBpeProbe + "[MASK]", {.special_tokens = true}));
+  EXPECT_EQ(any->vocab_size(), tok.vocab_size());
+}
+
+TEST(BPETokenizer, BadFiles) {
+  const auto load = [](const std::string& json) { return data::BPETokenizer::from_json(json, "t.json"); };
+  expect_error([&] { load("{\"type\": \"bpe\", \"merges\": [[1, 2]"); }, "BPETokenizer::load: 't.json' is not valid JSON");
+  expect_error([&] { load("{\"type\": \"char\"}"); }, "is a tokenizer of type \"char\", expected \"bpe\"");
+  expect_error([&] { load("{\"type\": \"bpe\", \"merges\": [[1, 2, 3]], \"special_tokens\": []}"); },
+               "'t.json' has merge 0 = [1,2,3], expected a pair of token ids");
+  expect_error([&] { load("{\"type\": \"bpe\", \"merges\": [[1, 256]], \"special_tokens\": []}"); },
+               "'t.json' is not a valid tokenizer: BPETokenizer: merge 0 (1, 256) must join two earlier tokens (ids in [0, 256))");
+  expect_error([&] { load("{\"type\": \"bpe\", \"merges\": [[1, -1]], \"special_tokens\": []}"); },
+               "merge 0 (1, -1) must join two earlier tokens");
+  expect_error([&] { load("{\"type\": \"bpe\", \"merges\": [[1, 2], [1, 2]], \"special_tokens\": []}"); },
+               "BPETokenizer: merge 1 (1, 2) repeats merge 0");
+  expect_error([&] { load("{\"type\": \"bpe\", \"merges\": [], \"special_tokens\": [\"x\", \"x\"]}"); },
+               "BPETokenizer: special token 'x' is given twice");
+  expect_error([&] { load("{\"type\": \"bpe\", \"merges\": []}"); }, "'t.json' has no \"special_tokens\"");
+}
+
+TEST(BPETokenizer, FuzzedFiles) {
+  const std::string json = data::BPETokenizer::train(kBpeCorpus, 290, {"<eos>"}).to_json();
+  fuzz(json, [](const std::string& b) {
+    auto tok = data::tokenizer_from_json(b);
+    const std::string s = "the cat<eos> caf\xC3\xA9";
+    if (tok->decode(tok->encode(s)) != s) ADD_FAILURE() << "round trip failed for\n" << b;
+  }, 3000, 13);
+}
+
+TEST(BPETokenizer, KjvVocabulary1000) {
+  if (std::system("command -v bible >/dev/null 2>&1") != 0) GTEST_SKIP() << "the bible program is not installed";
+  const std::string text = data::kjv_bible_text();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto tok = data::BPETokenizer::train(text, 1000);
+  const auto t1 = std::chrono::steady_clock::now();
+  const std::vector<int64_t> ids = tok.encode(text);
+  const auto t2 = std::chrono::steady_clock::now();
+  EXPECT_EQ(tok.vocab_size(), 1000);
+  EXPECT_EQ(tok.decode(ids), text);
+  // About 2.9 bytes per token at this size (a sanity bound, not a benchmark).
+  EXPECT_LT(ids.size(), text.size() / 2);
+  std::printf("KJV (%zu bytes): BPE training to 1000 tokens %.2f s, encoding %.2f s, %zu tokens\n", text.size(),
+              std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count(),
+              ids.size());
 }
