@@ -8,6 +8,7 @@
 #include "soma/nn/functional.h"
 #include "soma/nn/init.h"
 #include "soma/nn/linear.h"
+#include "soma/nn/lora.h"
 #include "soma/nn/loss.h"
 #include "soma/nn/misc.h"
 #include "soma/nn/module.h"
