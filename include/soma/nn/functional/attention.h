@@ -11,7 +11,7 @@ namespace soma::nn::functional {
 struct AttentionOptions {
   // Optional mask broadcastable to [..., Tq, Tk]: bool (true = the query may attend to the key,
   // as in PyTorch) or floating point (added to the scores, -inf blocks).
-  Tensor attn_mask;
+  Tensor attn_mask{};
   // Causal masking aligned to the end of the keys: query i (of Tq) may see key j (of Tk) when
   // j <= i + (Tk - Tq). With Tq == Tk this is the usual lower triangle; with a KV cache
   // (Tq new queries after Tk - Tq cached keys) each new token sees the whole past and itself.
