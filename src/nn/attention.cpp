@@ -179,6 +179,12 @@ Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOption
     else
       scores = scores + options.attn_mask;
   }
+  // An additive mask blocks with -inf: treat those keys as masked too, so that a row it blocks
+  // entirely gives zeros as in the fused kernel (not NaN).
+  if (options.attn_mask.defined() && options.attn_mask.dtype() != kBool) {
+    Tensor finite = scores.detach() > -std::numeric_limits<double>::infinity();
+    keep = keep.defined() ? logical_and(keep, finite) : finite;
+  }
   Tensor p;
   if (!keep.defined()) {
     p = scores.softmax(-1);

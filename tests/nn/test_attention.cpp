@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "autograd/node.h"
 #include "kernels/cpu/attention.h"
@@ -191,6 +192,25 @@ TEST(Attention, CausalIsAlignedToTheEndOfTheKeys) {
   EXPECT_TRUE(equal(F::causal_mask(2, 4), tensor({1, 1, 1, 0, 1, 1, 1, 1}, kBool).view({2, 4})));
   // The first query sees only the first key: its output is v's first row.
   EXPECT_TRUE(allclose(full.select(1, 0), v.select(1, 0), 1e-6, 1e-6));
+}
+
+TEST(Attention, FullyMaskedRowsGiveZeros) {
+  // Row 1 blocked by an additive -inf mask, row 2 by a bool mask: zeros and finite gradients on
+  // both paths.
+  Tensor q = wave({3, 4}, 0.7, 0.1).requires_grad_(), k = wave({5, 4}, 1.3, 0.4).requires_grad_();
+  Tensor v = wave({5, 2}, 0.9, -0.2).requires_grad_();
+  Tensor bias = zeros({3, 5}, kFloat64);
+  bias.select(0, 1).fill_(-std::numeric_limits<double>::infinity());
+  Tensor keep = ones({3, 5}, kBool);
+  keep.select(0, 2).fill_(false);
+  for (const auto& o : {F::AttentionOptions{.attn_mask = bias}, F::AttentionOptions{.attn_mask = keep}}) {
+    const int64_t row = o.attn_mask.dtype() == kBool ? 2 : 1;
+    for (const Tensor& y : {F::scaled_dot_product_attention(q, k, v, o), composed(q, k, v, o)}) {
+      EXPECT_EQ(y.select(0, row).abs().sum().item(), 0.0);
+      EXPECT_GT(y.select(0, 0).abs().sum().item(), 0.0);
+      for (const Tensor& g : autograd::grad({y.sum()}, {q, k, v})) EXPECT_TRUE(isfinite(g).all().item<bool>());
+    }
+  }
 }
 
 TEST(Attention, DeterministicAcrossThreadCounts) {

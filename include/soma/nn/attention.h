@@ -40,8 +40,8 @@ struct MultiheadAttentionOutput {
 // Attention with num_heads heads of embed_dim / num_heads each. Parameters as in PyTorch:
 // in_proj_weight [3E, E] (q, k, v rows stacked) when kdim == vdim == E, else q_proj_weight [E, E],
 // k_proj_weight [E, kdim], v_proj_weight [E, vdim]; in_proj_bias [3E]; out_proj (Linear E -> E).
-// Initialized like PyTorch: Xavier-uniform projections, zero biases. Not supported: add_bias_kv,
-// add_zero_attn.
+// Initialized like PyTorch: Xavier-uniform projections, zero biases. A query whose keys are all
+// masked gets zeros (PyTorch: NaN). Not supported: add_bias_kv, add_zero_attn.
 class MultiheadAttention : public Module {
  public:
   MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options = {});
