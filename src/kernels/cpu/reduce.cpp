@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <type_traits>
@@ -21,7 +22,8 @@ constexpr int64_t kChunk = 32768;   // longer reductions are cut into pieces of 
 constexpr int64_t kBlock = 2048;    // rows form: elements the lanes sum before pairing up
 constexpr int kLevels = 48;         // rows form: pairwise levels of blocks (2^48 blocks)
 constexpr int64_t kRowLeaf = 16;    // columns form: rows summed in sequence before pairing up
-template <class T> constexpr int kLanes = 256 / sizeof(T);       // independent accumulators
+template <class T> constexpr int kVec = 32 / sizeof(T);          // elements per vector
+template <class T> constexpr int kLanes = 8 * kVec<T>;           // independent accumulators
 template <class T> constexpr int64_t kTile = 1024 / sizeof(T);  // columns per task (1 KiB)
 
 // Element offsets of the row-major linear indices of a group of dims.
@@ -90,51 +92,94 @@ template <class T> bool is_nan(T v) {
 }
 
 // ---- reduction ops: identity, per-element transform (load) and combine ------------------------
+// load and combine take one value (U = T) or a vector of them (U = Vec<T>, for the lanes).
+
+template <class T> struct VecOf {
+  typedef T type __attribute__((vector_size(32)));
+};
+template <class T> using Vec = typename VecOf<T>::type;  // 32 bytes: one AVX2 register
+
+// |v|, also for vectors (where v + 0 turns -0.0 into +0.0, as std::abs does).
+template <class U> U abs_of(U v) {
+  if constexpr (std::is_arithmetic_v<U>)
+    return std::abs(v);
+  else
+    return v < 0 ? -v : v + U{};
+}
+
+// m with all bits set (a NaN) in the lanes where b is NaN. For vectors, max/min with NaN
+// propagation is then `with_nan(b > a ? b : a, b)`: the compare-select is one max instruction,
+// which gives a where either is NaN, and the NaNs of b are ORed in: three instructions.
+template <class U> U with_nan(U m, U b) {
+  using Mask = decltype(b != b);
+  return (U)((Mask)m | (b != b));
+}
 
 template <class T> struct SumOp {
   T identity() const { return T(0); }
-  T load(T v) const { return v; }
-  T combine(T a, T b) const { return static_cast<T>(a + b); }
+  template <class U> U load(U v) const { return v; }
+  template <class U> U combine(U a, U b) const { return static_cast<U>(a + b); }
 };
 template <class T> struct ProdOp {
   T identity() const { return T(1); }
-  T load(T v) const { return v; }
-  T combine(T a, T b) const { return static_cast<T>(a * b); }
+  template <class U> U load(U v) const { return v; }
+  template <class U> U combine(U a, U b) const { return static_cast<U>(a * b); }
 };
 template <class T> struct MaxOp {
   T identity() const {
     return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
   }
-  T load(T v) const { return v; }
-  T combine(T a, T b) const { return ((a > b) | is_nan(a)) ? a : b; }
+  template <class U> U load(U v) const { return v; }
+  template <class U> U combine(U a, U b) const {  // NaN propagates: a != a only for NaN
+    if constexpr (!std::is_floating_point_v<T>)
+      return a > b ? a : b;
+    else if constexpr (std::is_arithmetic_v<U>)
+      return ((a > b) | (a != a)) ? a : b;
+    else
+      return with_nan(b > a ? b : a, b);
+  }
 };
 template <class T> struct MinOp {
   T identity() const {
     return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
   }
-  T load(T v) const { return v; }
-  T combine(T a, T b) const { return ((a < b) | is_nan(a)) ? a : b; }
+  template <class U> U load(U v) const { return v; }
+  template <class U> U combine(U a, U b) const {
+    if constexpr (!std::is_floating_point_v<T>)
+      return a < b ? a : b;
+    else if constexpr (std::is_arithmetic_v<U>)
+      return ((a < b) | (a != a)) ? a : b;
+    else
+      return with_nan(b < a ? b : a, b);
+  }
 };
 template <class T> struct AbsSumOp : SumOp<T> {
-  T load(T v) const { return std::abs(v); }
+  template <class U> U load(U v) const { return abs_of(v); }
 };
 template <class T> struct SumSquaresOp : SumOp<T> {
-  T load(T v) const { return v * v; }
+  template <class U> U load(U v) const { return v * v; }
 };
 template <class T> struct AbsMaxOp : MaxOp<T> {
   T identity() const { return T(0); }
-  T load(T v) const { return std::abs(v); }
+  template <class U> U load(U v) const { return abs_of(v); }
 };
 template <class T> struct PowSumOp : SumOp<T> {
   T p;
-  T load(T v) const { return std::pow(std::abs(v), p); }
+  template <class U> U load(U v) const {
+    if constexpr (std::is_arithmetic_v<U>) {
+      return std::pow(std::abs(v), p);
+    } else {  // no vector pow: element by element
+      for (size_t j = 0; j < sizeof(U) / sizeof(T); ++j) v[j] = std::pow(std::abs(v[j]), p);
+      return v;
+    }
+  }
 };
 // Combines partial results (no per-element transform).
 template <class Op> struct CombineOp {
   Op op;
   auto identity() const { return op.identity(); }
-  template <class T> T load(T v) const { return v; }
-  template <class T> T combine(T a, T b) const { return op.combine(a, b); }
+  template <class U> U load(U v) const { return v; }
+  template <class U> U combine(U a, U b) const { return op.combine(a, b); }
 };
 
 // Calls f with the op object for `op` on type T.
@@ -158,55 +203,70 @@ void with_op(ReduceOp op, double p, F f) {
 
 // ---- rows form ---------------------------------------------------------------------------------
 
-// acc[k] = op over i < n / L of x[i * L + k], for n a positive multiple of L: L independent
-// accumulator chains, so the loop vectorizes and is not bound by the latency of one chain.
-template <class T, class Op>
-void lanes_run(T* __restrict acc, const T* __restrict x, int64_t n, const Op& op) {
-  constexpr int L = kLanes<T>;
-  T a[L];
-  for (int k = 0; k < L; ++k) a[k] = op.load(x[k]);
-  for (int64_t i = L; i < n; i += L)
-    for (int k = 0; k < L; ++k) a[k] = op.combine(a[k], op.load(x[i + k]));
-  for (int k = 0; k < L; ++k) acc[k] = a[k];
+template <class T> Vec<T> load_vec(const T* p) {
+  Vec<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
 
-// op over x[0, n), n > 0. Each block of kBlock elements is reduced into L lanes (kBlock / L
-// elements in sequence per lane); the blocks' lane vectors are combined pairwise, lane by lane,
-// by a binary counter (after block b, the partials of the levels below b's lowest zero bit
-// merge), and the lanes pairwise at the very end. So one horizontal step per call, not per
-// block: a per-block horizontal step stalls the loads and halves the speed on data from L3 or
-// DRAM. Summing n ones is exact up to 2^24 in float32.
+// acc[r][j] = op over i < n / L of x[i * L + r * W + j] (W elements per vector, R = L / W
+// vectors), for n a positive multiple of L: R * W independent accumulator chains, so the loop
+// is bound by loads, not by the latency of one chain.
+template <class T, class Op>
+void lanes_run(Vec<T>* acc, const T* x, int64_t n, const Op& op) {
+  constexpr int W = kVec<T>, R = kLanes<T> / W;
+  Vec<T> a[R];
+  for (int r = 0; r < R; ++r) a[r] = op.load(load_vec(x + r * W));
+  for (int64_t i = kLanes<T>; i < n; i += kLanes<T>)
+    for (int r = 0; r < R; ++r) a[r] = op.combine(a[r], op.load(load_vec(x + i + r * W)));
+  std::copy(a, a + R, acc);
+}
+
+// op over x[0, n), n > 0. Each block of kBlock elements is reduced into L = kLanes lanes
+// (kBlock / L elements in sequence per lane); the blocks' lanes are combined pairwise, lane by
+// lane, by a binary counter (after block b, the partials of the levels below b's lowest zero
+// bit merge); the lanes combine pairwise at the very end. One horizontal step per call, not per
+// block: a horizontal step per 1024 elements stalled the loads and halved the speed on data
+// from L3 or DRAM. Summing n ones is exact up to 2^24 in float32.
 template <class T, class Op>
 T reduce_run(const T* x, int64_t n, const Op& op) {
-  constexpr int L = kLanes<T>;
+  constexpr int L = kLanes<T>, W = kVec<T>, R = L / W;
   if (n < L) {
     T r = op.load(x[0]);
     for (int64_t i = 1; i < n; ++i) r = op.combine(r, op.load(x[i]));
     return r;
   }
-  T level[kLevels][L];  // level[j]: the partial of 2^j blocks, while bit j of `blocks` is set
-  T acc[L];
+  Vec<T> level[kLevels][R];  // level[j]: the partial of 2^j blocks, while bit j of `blocks` is set
+  Vec<T> acc[R], tmp[R];
+  auto merge_into_acc = [&](const Vec<T>* left) {
+    for (int r = 0; r < R; ++r) acc[r] = op.combine(left[r], acc[r]);
+  };
   int64_t blocks = 0, i = 0;
   for (; i + kBlock <= n; i += kBlock, ++blocks) {
     lanes_run(acc, x + i, kBlock, op);
     int j = 0;
-    for (int64_t b = blocks; b & 1; b >>= 1, ++j)
-      for (int k = 0; k < L; ++k) acc[k] = op.combine(level[j][k], acc[k]);
-    std::copy(acc, acc + L, level[j]);
+    for (int64_t b = blocks; b & 1; b >>= 1, ++j) merge_into_acc(level[j]);
+    std::copy(acc, acc + R, level[j]);
   }
+  // The tail: whole rows of L lanes, then the last < L elements padded with the identity.
   const int64_t body = (n - i) / L * L;
-  bool have = body > 0;
-  if (have) lanes_run(acc, x + i, body, op);
-  i += body;
-  for (int j = 0; blocks >> j; ++j) {
-    if (!((blocks >> j) & 1)) continue;
-    for (int k = 0; k < L; ++k) acc[k] = have ? op.combine(level[j][k], acc[k]) : level[j][k];
-    have = true;
+  T pad[L];
+  std::fill(pad, pad + L, op.identity());
+  std::copy(x + i + body, x + n, pad);
+  lanes_run(acc, pad, L, op);
+  if (body > 0) {
+    lanes_run(tmp, x + i, body, op);
+    merge_into_acc(tmp);
   }
-  for (int k = 0; i < n; ++i, ++k) acc[k] = op.combine(acc[k], op.load(x[i]));
-  for (int w = L / 2; w > 0; w /= 2)
-    for (int k = 0; k < w; ++k) acc[k] = op.combine(acc[k], acc[k + w]);
-  return acc[0];
+  for (int j = 0; blocks >> j; ++j)
+    if ((blocks >> j) & 1) merge_into_acc(level[j]);
+  for (int w = R / 2; w > 0; w /= 2)
+    for (int r = 0; r < w; ++r) acc[r] = op.combine(acc[r], acc[r + w]);
+  T t[W];
+  std::memcpy(t, &acc[0], sizeof t);
+  for (int w = W / 2; w > 0; w /= 2)
+    for (int k = 0; k < w; ++k) t[k] = op.combine(t[k], t[k + w]);
+  return t[0];
 }
 
 // out[i] = op over the N contiguous elements at x + rows(i).
@@ -281,7 +341,7 @@ void reduce_impl(T* out, const Tensor& x, const std::vector<bool>& reduced, cons
   const Layout l = split_dims(x, reduced);
   if (l.M == 0) return;
   if (l.N == 0) return std::fill(out, out + l.M, op.identity());
-  const T* base = x.data<T>();
+  const T* base = static_cast<const T*>(x.data_ptr());
   if (l.red.sizes.empty() || (l.red.sizes.size() == 1 && l.red.strides[0] == 1))
     return reduce_rows(out, base, l.kept, l.M, l.N, op);
   if (l.red.sizes.size() == 1 && !l.kept.sizes.empty() && l.kept.strides.back() == 1) {
@@ -299,7 +359,7 @@ void reduce_impl(T* out, const Tensor& x, const std::vector<bool>& reduced, cons
   }
   Tensor c = empty(sizes, x.dtype());
   copy(c, Tensor(x.storage(), sizes, strides, x.offset(), x.dtype()));
-  reduce_rows(out, c.data<T>(), Indexer{Shape{l.M}, Shape{l.N}}, l.M, l.N, op);
+  reduce_rows(out, static_cast<const T*>(c.data_ptr()), Indexer{Shape{l.M}, Shape{l.N}}, l.M, l.N, op);
 }
 
 // ---- max/min with indices ----------------------------------------------------------------------
@@ -318,7 +378,7 @@ void arg_impl(T* vals, int64_t* idx, const Tensor& x, int64_t dim) {
   if (x.dim() > 0) reduced[dim] = true;
   const Layout l = split_dims(x, reduced);
   const int64_t N = l.N, s = l.red.sizes.empty() ? 1 : l.red.strides[0];
-  const T* base = x.data<T>();
+  const T* base = static_cast<const T*>(x.data_ptr());
   if (l.M == 0) return;
   if (s != 1 && !l.kept.sizes.empty() && l.kept.strides.back() == 1) {  // columns, vectorized across j
     constexpr int64_t tile = kTile<T>;
@@ -487,6 +547,10 @@ struct Lines {
   }
 };
 
+// bool is reduced as uint8 (max is any, min is all): the same bytes, and vectors of bool do
+// not exist.
+template <class T> using Stored = std::conditional_t<std::is_same_v<T, bool>, uint8_t, T>;
+
 template <class T> using Wide = std::conditional_t<std::is_floating_point_v<T>, double, T>;
 
 }  // namespace
@@ -494,8 +558,9 @@ template <class T> using Wide = std::conditional_t<std::is_floating_point_v<T>, 
 // ---- entry points ------------------------------------------------------------------------------
 
 void reduce(const Tensor& out, const Tensor& x, const std::vector<bool>& reduced, ReduceOp op, double p) {
-  dispatch_compute(x.dtype(), [&]<class T>() {
-    T* o = out.data<T>();
+  dispatch_compute(x.dtype(), [&]<class T0>() {
+    using T = Stored<T0>;
+    T* o = static_cast<T*>(out.data_ptr());
     with_op<T>(op, p, [&](const auto& f) { reduce_impl(o, x, reduced, f); });
   });
 }
@@ -529,11 +594,13 @@ void reduce_reference(const Tensor& out, const Tensor& x, const std::vector<bool
 }
 
 void arg_reduce(const Tensor& values, const Tensor& indices, const Tensor& x, int64_t dim, bool is_max) {
-  dispatch_compute(x.dtype(), [&]<class T>() {
+  dispatch_compute(x.dtype(), [&]<class T0>() {
+    using T = Stored<T0>;
+    T* v = static_cast<T*>(values.data_ptr());
     if (is_max)
-      arg_impl<true>(values.data<T>(), indices.data<int64_t>(), x, dim);
+      arg_impl<true>(v, indices.data<int64_t>(), x, dim);
     else
-      arg_impl<false>(values.data<T>(), indices.data<int64_t>(), x, dim);
+      arg_impl<false>(v, indices.data<int64_t>(), x, dim);
   });
 }
 
