@@ -81,9 +81,17 @@ BENCHMARK_CAPTURE(unary, tanh, [](const Tensor& a) { return tanh(a); }) SIZES;
 BENCHMARK_CAPTURE(unary, sigmoid, [](const Tensor& a) { return sigmoid(a); }) SIZES;
 BENCHMARK_CAPTURE(reduction, sum, [](const Tensor& a) { return a.sum(); }) SIZES;
 BENCHMARK_CAPTURE(reduction, max, [](const Tensor& a) { return a.max(); }) SIZES;
+BENCHMARK_CAPTURE(reduction, mean, [](const Tensor& a) { return a.mean(); }) SIZES;
+BENCHMARK_CAPTURE(reduction, argmax, [](const Tensor& a) { return a.argmax(); }) SIZES;
 BENCHMARK_CAPTURE(rowwise_2d, sum_dim0, [](const Tensor& a) { return a.sum({0}); }, 0)
     ->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(rowwise_2d, sum_dim1, [](const Tensor& a) { return a.sum({1}); }, 0)
+    ->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(rowwise_2d, max_dim1, [](const Tensor& a) { return std::get<1>(a.max(1)); }, 0)
+    ->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(rowwise_2d, logsumexp_dim1, [](const Tensor& a) { return a.logsumexp({1}); }, 0)
+    ->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(rowwise_2d, var_dim1, [](const Tensor& a) { return a.var({1}); }, 0)
     ->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(rowwise_2d, softmax_dim1, [](const Tensor& a) { return softmax(a, 1); }, 1)
     ->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();

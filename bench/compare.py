@@ -1,7 +1,7 @@
 """Runs soma's benchmarks and their PyTorch references in one run and prints a Markdown table of
 times and ratios (speedup = reference time / soma time; above 1 means soma is faster).
 
-    /usr/bin/python3 bench/compare.py [--build build] [--threads 2] [--reps 11] [bench_name ...]
+    /usr/bin/python3 bench/compare.py [--build build] [--threads 2] [--reps 11] [--filter REGEX] [bench_name ...]
 
 bench_name is a soma benchmark program in <build>/bench (default: bench_overhead, bench_elementwise),
 paired with reference/torch_ops.py; when <build>/bench/reference/overhead_libtorch exists (built by
@@ -21,10 +21,10 @@ REFERENCES = {
 }
 
 
-def soma_times(binary, threads, reps):
+def soma_times(binary, threads, reps, pattern):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     out = subprocess.run([binary, "--benchmark_format=json", f"--benchmark_repetitions={reps}",
-                          "--benchmark_report_aggregates_only=true"],
+                          "--benchmark_report_aggregates_only=true", f"--benchmark_filter={pattern}"],
                          env=env, check=True, capture_output=True, text=True).stdout
     scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
     times = {}
@@ -60,6 +60,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=11)
+    ap.add_argument("--filter", default=".", help="regex of soma benchmark names to run")
     ap.add_argument("benches", nargs="*", default=["bench_overhead", "bench_elementwise"])
     args = ap.parse_args()
     cache = {}
@@ -76,7 +77,7 @@ def main():
         if script not in cache:
             cache[script] = reference_times(script, args.threads)
         ref = cache[script]
-        for run, us in soma_times(binary, args.threads, args.reps).items():
+        for run, us in soma_times(binary, args.threads, args.reps, args.filter).items():
             py, py_ratio = cell(ref.get(run), us)
             lt, lt_ratio = cell(libtorch.get(run), us)
             print(f"| {run} | {us:.3f} | {py} | {py_ratio} | {lt} | {lt_ratio} |")

@@ -44,9 +44,14 @@ def throughput(reps):
             report(f"unary/{name}/{n}", median_us(lambda: fn(a), reps, inner))
         report(f"reduction/sum/{n}", median_us(lambda: a.sum(), reps, inner))
         report(f"reduction/max/{n}", median_us(lambda: a.max(), reps, inner))
+        report(f"reduction/mean/{n}", median_us(lambda: a.mean(), reps, inner))
+        report(f"reduction/argmax/{n}", median_us(lambda: a.argmax(), reps, inner))
     m = torch.randn(4096, 4096)
     report("rowwise_2d/sum_dim0/4096", median_us(lambda: m.sum(0), reps, 1))
     report("rowwise_2d/sum_dim1/4096", median_us(lambda: m.sum(1), reps, 1))
+    report("rowwise_2d/max_dim1/4096", median_us(lambda: m.max(1), reps, 1))
+    report("rowwise_2d/logsumexp_dim1/4096", median_us(lambda: m.logsumexp(1), reps, 1))
+    report("rowwise_2d/var_dim1/4096", median_us(lambda: m.var(1), reps, 1))
     report("rowwise_2d/softmax_dim1/4096", median_us(lambda: torch.softmax(m, 1), reps, 1))
 
 

@@ -158,6 +158,44 @@ TEST(ReduceKernels, ArgReduceMatchesReference) {
   }
 }
 
+TEST(ReduceKernels, ArgReduceAcrossPieces) {
+  // A row long enough to be cut into pieces (of 32768): the extreme tied in a later piece and
+  // an earlier one, then a NaN in a later piece; values against the plain loop and by hand.
+  Generator gen(3);
+  Tensor x = randn({100003}, kFloat32, &gen);
+  float* p = x.data<float>();
+  auto check = [&](int64_t want_max, int64_t want_min, const char* what) {
+    for (bool is_max : {true, false}) {
+      Tensor fv = empty({}), fi = empty({}, kInt64), rv = empty({}), ri = empty({}, kInt64);
+      kernels::arg_reduce(fv, fi, x, 0, is_max);
+      kernels::arg_reduce_reference(rv, ri, x, 0, is_max);
+      EXPECT_EQ(fi.item<int64_t>(), ri.item<int64_t>()) << what;
+      EXPECT_EQ(fi.item<int64_t>(), is_max ? want_max : want_min) << what;
+      EXPECT_EQ(std::isnan(fv.item<double>()), std::isnan(rv.item<double>())) << what;
+    }
+  };
+  p[70000] = p[40000] = p[99999] = 9.0f;
+  p[65536] = p[1] = -9.0f;
+  check(40000, 1, "ties");
+  p[80000] = p[99000] = std::nanf("");
+  check(80000, 80000, "NaN in a later piece");
+  p[100002] = p[5] = std::nanf("");
+  check(5, 5, "NaN in the first piece and in the tail");
+}
+
+TEST(ReduceKernels, NaNPropagatesFromAnyPosition) {
+  // In a block, in the whole-lane tail, in the padded tail, and in a later piece.
+  for (int64_t at : {0, 100, 2047, 2048, 4100, 4101, 32767, 40000, 100002}) {
+    Tensor x = randn({100003});
+    x.data<float>()[at] = std::nanf("");
+    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::AbsMax}) {
+      Tensor out = empty({});
+      kernels::reduce(out, x, {true}, op);
+      EXPECT_TRUE(std::isnan(out.item<double>())) << "NaN at " << at << ", op " << static_cast<int>(op);
+    }
+  }
+}
+
 TEST(ReduceKernels, CumsumAndSoftmaxMatchReference) {
   for (const Case& c : cases(kFloat32)) {
     if (c.dims.size() != 1 || c.x.numel() > 300000) continue;
@@ -182,7 +220,7 @@ TEST(ReduceKernels, ResultsDoNotDependOnThreadCount) {
   auto run = [&] {
     return TensorList{big.sum(),          m.sum({0}),       m.sum({1}),         tall.sum({0}),     m.t().sum({0}),
                       m.softmax(1),       m.log_softmax(0), m.cumsum(0),        big.norm(),        m.amax({0}),
-                      std::get<1>(m.max(0))};
+                      std::get<1>(m.max(0)), std::get<1>(m.max(1)), big.argmax(),      big.max()};
   };
   const int before = get_num_threads();
   set_num_threads(1);

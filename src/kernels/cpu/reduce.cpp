@@ -372,6 +372,53 @@ bool better(T v, T best) {
     return v < best || (is_nan(v) && !is_nan(best));
 }
 
+// Position of the first element of x[0, n) equal to v, or of the first NaN when v is NaN; one
+// exists. Tests L elements at a time (a vectorized compare) before looking closer.
+template <class T>
+int64_t find_first(const T* x, int64_t n, T v) {
+  constexpr int L = kLanes<T>;
+  const bool nan = is_nan(v);
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    int hit = 0;
+    for (int k = 0; k < L; ++k) hit |= nan ? is_nan(x[i + k]) : x[i + k] == v;
+    if (hit) break;
+  }
+  while (nan ? !is_nan(x[i]) : x[i] != v) ++i;
+  return i;
+}
+
+// Rows form of arg_reduce: the N elements of each row are contiguous. Each piece of up to kChunk
+// elements of a row gives its extreme (the vectorized reduce_run) and that value's first
+// position; pieces are combined in order, an earlier piece winning ties. So a single long row
+// runs in parallel, each element is read once from memory (the position search re-reads a
+// piece that is still in cache), and results do not depend on the thread count.
+template <bool kMax, class T>
+void arg_rows(T* vals, int64_t* idx, const T* base, const Indexer& rows, int64_t M, int64_t N) {
+  using Op = std::conditional_t<kMax, MaxOp<T>, MinOp<T>>;
+  const int64_t pieces = (N + kChunk - 1) / kChunk;
+  std::unique_ptr<T[]> part_v(pieces > 1 ? new T[M * pieces] : nullptr);
+  std::unique_ptr<int64_t[]> part_i(pieces > 1 ? new int64_t[M * pieces] : nullptr);
+  T* pv = pieces > 1 ? part_v.get() : vals;
+  int64_t* pi = pieces > 1 ? part_i.get() : idx;
+  parallel_for(M * pieces, std::min(N, kChunk), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t c = t % pieces, n = std::min(kChunk, N - c * kChunk);
+      const T* p = base + rows(t / pieces) + c * kChunk;
+      pv[t] = reduce_run(p, n, Op{});
+      pi[t] = c * kChunk + find_first(p, n, pv[t]);
+    }
+  });
+  if (pieces == 1) return;
+  for (int64_t i = 0; i < M; ++i) {
+    int64_t w = i * pieces;
+    for (int64_t t = w + 1; t < (i + 1) * pieces; ++t)
+      if (better<kMax>(pv[t], pv[w])) w = t;
+    vals[i] = pv[w];
+    idx[i] = pi[w];
+  }
+}
+
 template <bool kMax, class T>
 void arg_impl(T* vals, int64_t* idx, const Tensor& x, int64_t dim) {
   std::vector<bool> reduced(x.dim(), false);
@@ -402,21 +449,10 @@ void arg_impl(T* vals, int64_t* idx, const Tensor& x, int64_t dim) {
     });
     return;
   }
-  using Op = std::conditional_t<kMax, MaxOp<T>, MinOp<T>>;
-  parallel_for(l.M, N, [&](int64_t b, int64_t e) {
+  if (s == 1) return arg_rows<kMax>(vals, idx, base, l.kept, l.M, N);
+  parallel_for(l.M, N, [&](int64_t b, int64_t e) {  // any other layout: one strided line at a time
     for (int64_t i = b; i < e; ++i) {
       const T* p = base + l.kept(i);
-      if (s == 1) {  // the extreme by the vectorized kernel, then its first position
-        const T m = reduce_run(p, N, Op{});
-        int64_t at = 0;
-        if (is_nan(m))
-          while (!is_nan(p[at])) ++at;
-        else
-          while (p[at] != m) ++at;
-        vals[i] = m;
-        idx[i] = at;
-        continue;
-      }
       T best = p[0];
       int64_t at = 0;
       for (int64_t r = 1; r < N; ++r)
