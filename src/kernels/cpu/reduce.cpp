@@ -24,7 +24,7 @@ constexpr int kLevels = 48;         // rows form: pairwise levels of blocks (2^4
 constexpr int64_t kRowLeaf = 16;    // columns form: rows summed in sequence before pairing up
 template <class T> constexpr int kVec = 32 / sizeof(T);          // elements per vector
 template <class T> constexpr int kLanes = 8 * kVec<T>;           // independent accumulators
-template <class T> constexpr int64_t kTile = 1024 / sizeof(T);  // columns per task (1 KiB)
+template <class T> constexpr int64_t kTile = 16384 / sizeof(T);  // columns per task (16 KiB)
 
 // Element offsets of the row-major linear indices of a group of dims.
 struct Indexer {
@@ -292,22 +292,38 @@ void reduce_rows(T* out, const T* x, const Indexer& rows, int64_t M, int64_t N, 
 
 // ---- columns form ------------------------------------------------------------------------------
 
-// acc[j] = op over rows r < n of x[r * s + j], j < w <= kTile; pairwise over blocks of rows.
+// acc[j] = op over rows r < n of x[r * s + j], j < w <= kTile: leaves of kRowLeaf rows, taken
+// four at a time (acc is read and written once per four rows), combined pairwise. `scratch`
+// has room for cols_levels(n) tiles, one per level of the recursion.
 template <class T, class Op>
-void reduce_cols_run(T* __restrict acc, const T* x, int64_t n, int64_t s, int64_t w, const Op& op) {
+void reduce_cols_run(T* __restrict acc, T* __restrict scratch, const T* x, int64_t n, int64_t s, int64_t w,
+                     const Op& op) {
   if (n <= kRowLeaf) {
     for (int64_t j = 0; j < w; ++j) acc[j] = op.load(x[j]);
-    for (int64_t r = 1; r < n; ++r) {
+    int64_t r = 1;
+    for (; r + 4 <= n; r += 4) {
+      const T *r0 = x + r * s, *r1 = r0 + s, *r2 = r1 + s, *r3 = r2 + s;
+      for (int64_t j = 0; j < w; ++j)
+        acc[j] = op.combine(acc[j], op.combine(op.combine(op.load(r0[j]), op.load(r1[j])),
+                                               op.combine(op.load(r2[j]), op.load(r3[j]))));
+    }
+    for (; r < n; ++r) {
       const T* row = x + r * s;
       for (int64_t j = 0; j < w; ++j) acc[j] = op.combine(acc[j], op.load(row[j]));
     }
     return;
   }
   const int64_t half = (n / 2 + kRowLeaf - 1) / kRowLeaf * kRowLeaf;
-  reduce_cols_run(acc, x, half, s, w, op);
-  T tmp[kTile<T>];
-  reduce_cols_run(tmp, x + half * s, n - half, s, w, op);
-  for (int64_t j = 0; j < w; ++j) acc[j] = op.combine(acc[j], tmp[j]);
+  reduce_cols_run(acc, scratch, x, half, s, w, op);
+  reduce_cols_run(scratch, scratch + kTile<T>, x + half * s, n - half, s, w, op);
+  for (int64_t j = 0; j < w; ++j) acc[j] = op.combine(acc[j], scratch[j]);
+}
+
+// Recursion levels of reduce_cols_run over n rows (a bound).
+int64_t cols_levels(int64_t n) {
+  int64_t d = 1;
+  for (int64_t m = kRowLeaf; m < n; m *= 2) ++d;
+  return d;
 }
 
 // out[b * W + j] = op over r < N of x[outer(b) + r * s + j].
@@ -316,23 +332,28 @@ void reduce_cols(T* out, const T* x, const Indexer& outer, int64_t B, int64_t W,
                  const Op& op) {
   constexpr int64_t tile = kTile<T>;
   const int64_t tiles = (W + tile - 1) / tile, M = B * W;
-  // With few (batch, tile) tasks, cut the rows into pieces too (sized by the shape alone).
-  const int64_t piece = B * tiles >= 16 ? N : std::max(kRowLeaf, (kChunk / W + kRowLeaf - 1) / kRowLeaf * kRowLeaf);
+  // With fewer than 16 (batch, tile) tasks, cut the rows into pieces too, so that there are
+  // about 16 tasks (a count from the shape alone, not the thread count).
+  const int64_t want = (16 + B * tiles - 1) / (B * tiles);
+  const int64_t piece = want == 1 ? N : std::max(kRowLeaf, (N / want + kRowLeaf - 1) / kRowLeaf * kRowLeaf);
   const int64_t pieces = (N + piece - 1) / piece;
   std::unique_ptr<T[]> part(pieces > 1 ? new T[pieces * M] : nullptr);
   T* dst = pieces > 1 ? part.get() : out;
   parallel_for(B * tiles * pieces, std::min(W, tile) * std::min(N, piece), [&](int64_t b, int64_t e) {
+    std::unique_ptr<T[]> scratch(new T[cols_levels(piece) * tile]);
     for (int64_t t = b; t < e; ++t) {
       const int64_t c = t % pieces, j0 = t / pieces % tiles * tile, bi = t / pieces / tiles;
-      reduce_cols_run(dst + c * M + bi * W + j0, x + outer(bi) + c * piece * s + j0, std::min(piece, N - c * piece),
-                      s, std::min(tile, W - j0), op);
+      reduce_cols_run(dst + c * M + bi * W + j0, scratch.get(), x + outer(bi) + c * piece * s + j0,
+                      std::min(piece, N - c * piece), s, std::min(tile, W - j0), op);
     }
   });
   if (pieces == 1) return;
   const CombineOp<Op> comb{op};
   parallel_for((M + tile - 1) / tile, tile * pieces, [&](int64_t b, int64_t e) {
+    std::unique_ptr<T[]> scratch(new T[cols_levels(pieces) * tile]);
     for (int64_t t = b; t < e; ++t)
-      reduce_cols_run(out + t * tile, part.get() + t * tile, pieces, M, std::min(tile, M - t * tile), comb);
+      reduce_cols_run(out + t * tile, scratch.get(), part.get() + t * tile, pieces, M, std::min(tile, M - t * tile),
+                      comb);
   });
 }
 
