@@ -2,6 +2,7 @@
 // formulas are written with Tensor ops, so they differentiate again.
 #include "soma/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/node.h"
@@ -228,9 +229,38 @@ Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
   return arg_extreme(a, dim, keepdim, false, "argmin");
 }
 
+namespace {
+
+// logsumexp over the single dim d by the fused kernel (one read for the maximum, one for the
+// sum of exponentials); the gradient g * exp(x - out) is written with Tensor ops.
+Tensor logsumexp_along(const Tensor& x, int64_t d, const Dims& dims, const Reduction& r) {
+  const DType ct = compute_dtype(x.dtype());
+  Tensor out = empty(r.kept, ct);
+  kernels::logsumexp(out, ops::cast(x, ct), d);
+  out = ops::cast(out, x.dtype());
+  if (autograd::needs_grad(x)) {
+    autograd::record("logsumexp", out, {x}, [sx = SavedTensor(x), sy = SavedTensor::output(out), dims](
+                                                const Tensor& g, GradMask) -> TensorList {
+      // Under create_graph the result is recomputed so that the gradient differentiates again.
+      Tensor y = is_grad_enabled() ? logsumexp(sx.get(), dims, true) : sy.get();
+      return {g * exp(sx.get() - y)};
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
 Tensor logsumexp(const Tensor& a, const Dims& dims, bool keepdim) {
   const Tensor x = is_floating(a.dtype()) ? a : a.to(kFloat32);
   const Reduction r(x, dims, true, "logsumexp");
+  const int64_t reduced = std::count(r.mask.begin(), r.mask.end(), true);
+  if (reduced == 1 && r.count > 0) {
+    const int64_t d = std::find(r.mask.begin(), r.mask.end(), true) - r.mask.begin();
+    Tensor out = logsumexp_along(x, d, dims, r);
+    return keepdim ? out : out.reshape(Reduction(x, dims, false, "logsumexp").out);
+  }
+  // Several dims: composed from primitives.
   // Shift by the maximum (a constant, so the gradient is unchanged); by 0 where it is infinite.
   Tensor m = r.count > 0 ? ops::cast(run(x, r, compute_dtype(x.dtype()), ReduceOp::Max), x.dtype()) : zeros(r.out, x.dtype());
   m = ops::unary_forward(m, m.dtype(), [](auto v) { return std::isinf(v) ? decltype(v)(0) : v; });

@@ -196,7 +196,7 @@ TEST(ReduceKernels, NaNPropagatesFromAnyPosition) {
   }
 }
 
-TEST(ReduceKernels, CumsumAndSoftmaxMatchReference) {
+TEST(ReduceKernels, CumsumSoftmaxLogsumexpMatchReference) {
   for (const Case& c : cases(kFloat32)) {
     if (c.dims.size() != 1 || c.x.numel() > 300000) continue;
     const int64_t d = c.dims[0];
@@ -204,6 +204,10 @@ TEST(ReduceKernels, CumsumAndSoftmaxMatchReference) {
     kernels::cumsum(f, c.x, d);
     kernels::cumsum_reference(r, c.x, d);
     expect_close(f, r, 0, 0, std::string(c.name) + " cumsum");
+    Tensor fl = empty(kept_shape(c.x, mask_of(c.x, c.dims))), rl = empty(fl.shape());
+    kernels::logsumexp(fl, c.x, d);
+    kernels::logsumexp_reference(rl, c.x, d);
+    expect_close(fl, rl, 2e-6, 1e-6, std::string(c.name) + " logsumexp");
     for (bool log : {false, true}) {
       kernels::softmax(f, c.x, d, log);
       kernels::softmax_reference(r, c.x, d, log);
@@ -219,7 +223,7 @@ TEST(ReduceKernels, ResultsDoNotDependOnThreadCount) {
   Tensor tall = randn({40000, 5}, kFloat32, &gen);
   auto run = [&] {
     return TensorList{big.sum(),          m.sum({0}),       m.sum({1}),         tall.sum({0}),     m.t().sum({0}),
-                      m.softmax(1),       m.log_softmax(0), m.cumsum(0),        big.norm(),        m.amax({0}),
+                      m.softmax(1),       m.log_softmax(0),   m.logsumexp({1}),   m.logsumexp({0}), m.cumsum(0),        big.norm(),        m.amax({0}),
                       std::get<1>(m.max(0)), std::get<1>(m.max(1)), big.argmax(),      big.max()};
   };
   const int before = get_num_threads();

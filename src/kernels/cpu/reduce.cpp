@@ -91,6 +91,32 @@ template <class T> bool is_nan(T v) {
     return false;
 }
 
+// exp for float32 without branches, so that loops over it vectorize (the Cephes expf
+// polynomial, within 2 ulp of std::exp). Results below about 1e-38 flush to zero.
+inline float exp_fast(float x) {
+  const float xc = std::min(std::max(x, -88.3762626647949f), 88.3762626647949f);
+  const float n = std::nearbyint(xc * 1.44269504088896341f);  // (std::floor would not vectorize)
+  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const float y = p * std::bit_cast<float>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
+  const float lo = x < -87.33654f ? 0.0f : y;
+  const float hi = x > 88.3762626647949f ? std::numeric_limits<float>::infinity() : lo;
+  return x != x ? x : hi;
+}
+
+template <class T> T exp_of(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return exp_fast(x);
+  else
+    return std::exp(x);
+}
+
 // ---- reduction ops: identity, per-element transform (load) and combine ------------------------
 // load and combine take one value (U = T) or a vector of them (U = Vec<T>, for the lanes).
 
@@ -174,6 +200,18 @@ template <class T> struct PowSumOp : SumOp<T> {
     }
   }
 };
+// sum exp(x - m): the sum of a logsumexp.
+template <class T> struct ExpSumOp : SumOp<T> {
+  T m;
+  template <class U> U load(U v) const {
+    if constexpr (std::is_arithmetic_v<U>) {
+      return exp_of(v - m);
+    } else {
+      for (size_t j = 0; j < sizeof(U) / sizeof(T); ++j) v[j] = exp_of(v[j] - m);
+      return v;
+    }
+  }
+};
 // Combines partial results (no per-element transform).
 template <class Op> struct CombineOp {
   Op op;
@@ -237,7 +275,7 @@ T reduce_run(const T* x, int64_t n, const Op& op) {
     return r;
   }
   Vec<T> level[kLevels][R];  // level[j]: the partial of 2^j blocks, while bit j of `blocks` is set
-  Vec<T> acc[R], tmp[R];
+  Vec<T> acc[R];
   auto merge_into_acc = [&](const Vec<T>* left) {
     for (int r = 0; r < R; ++r) acc[r] = op.combine(left[r], acc[r]);
   };
@@ -248,25 +286,29 @@ T reduce_run(const T* x, int64_t n, const Op& op) {
     for (int64_t b = blocks; b & 1; b >>= 1, ++j) merge_into_acc(level[j]);
     std::copy(acc, acc + R, level[j]);
   }
-  // The tail: whole rows of L lanes, then the last < L elements padded with the identity.
+  // The tail: whole rows of L lanes, then the last < L elements, summed apart and added once.
   const int64_t body = (n - i) / L * L;
-  T pad[L];
-  std::fill(pad, pad + L, op.identity());
-  std::copy(x + i + body, x + n, pad);
-  lanes_run(acc, pad, L, op);
-  if (body > 0) {
-    lanes_run(tmp, x + i, body, op);
-    merge_into_acc(tmp);
+  bool have = body > 0;
+  if (have) lanes_run(acc, x + i, body, op);
+  for (int j = 0; blocks >> j; ++j) {
+    if (!((blocks >> j) & 1)) continue;
+    if (have)
+      merge_into_acc(level[j]);
+    else
+      std::copy(level[j], level[j] + R, acc);
+    have = true;
   }
-  for (int j = 0; blocks >> j; ++j)
-    if ((blocks >> j) & 1) merge_into_acc(level[j]);
   for (int w = R / 2; w > 0; w /= 2)
     for (int r = 0; r < w; ++r) acc[r] = op.combine(acc[r], acc[r + w]);
   T t[W];
   std::memcpy(t, &acc[0], sizeof t);
   for (int w = W / 2; w > 0; w /= 2)
     for (int k = 0; k < w; ++k) t[k] = op.combine(t[k], t[k + w]);
-  return t[0];
+  i += body;
+  if (i == n) return t[0];
+  T rest = op.load(x[i]);
+  for (++i; i < n; ++i) rest = op.combine(rest, op.load(x[i]));
+  return op.combine(t[0], rest);
 }
 
 // out[i] = op over the N contiguous elements at x + rows(i).
@@ -486,32 +528,6 @@ void arg_impl(T* vals, int64_t* idx, const Tensor& x, int64_t dim) {
 
 // ---- softmax -----------------------------------------------------------------------------------
 
-// exp for float32 without branches, so that loops over it vectorize (the Cephes expf
-// polynomial, within 2 ulp of std::exp). Results below about 1e-38 flush to zero.
-inline float exp_fast(float x) {
-  const float xc = std::min(std::max(x, -88.3762626647949f), 88.3762626647949f);
-  const float n = std::nearbyint(xc * 1.44269504088896341f);  // (std::floor would not vectorize)
-  const float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const float y = p * std::bit_cast<float>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23);
-  const float lo = x < -87.33654f ? 0.0f : y;
-  const float hi = x > 88.3762626647949f ? std::numeric_limits<float>::infinity() : lo;
-  return x != x ? x : hi;
-}
-
-template <class T> T exp_of(T x) {
-  if constexpr (std::is_same_v<T, float>)
-    return exp_fast(x);
-  else
-    return std::exp(x);
-}
-
 // One contiguous row: max, sum of exp(x - max), then normalize (or x - max - log(sum)).
 template <bool kLog, class T>
 void softmax_row(T* out, const T* x, int64_t n) {
@@ -580,6 +596,44 @@ void softmax_impl(T* out, const T* x, int64_t B, int64_t N, int64_t W) {
     for (int64_t t = b; t < e; ++t) {
       const int64_t off = t / tiles * N * W + t % tiles * tile;
       softmax_cols<kLog>(out + off, x + off, N, W, std::min(tile, W - t % tiles * tile));
+    }
+  });
+}
+
+// ---- logsumexp ---------------------------------------------------------------------------------
+
+// The shift of a logsumexp line: its maximum, or 0 where that is infinite, so that a line of
+// -inf gives -inf and a line holding +inf gives +inf (not NaN from inf - inf), as in PyTorch.
+template <class T> T lse_shift(T m) { return std::isinf(m) ? T(0) : m; }
+
+// Lines of N elements, W apart, in a contiguous [B, N, W] block: out[b * W + j].
+template <class T>
+void logsumexp_impl(T* out, const T* x, int64_t B, int64_t N, int64_t W) {
+  if (W == 1) {  // contiguous rows: two vectorized passes over each row
+    parallel_for(B, N, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const T* p = x + i * N;
+        const T m = lse_shift(reduce_run(p, N, MaxOp<T>{}));
+        out[i] = std::log(reduce_run(p, N, ExpSumOp<T>{{}, m})) + m;
+      }
+    });
+    return;
+  }
+  constexpr int64_t tile = kTile<T>;  // else vectorized across a tile of columns
+  const int64_t tiles = (W + tile - 1) / tile;
+  parallel_for(B * tiles, N * std::min(W, tile), [&](int64_t b, int64_t e) {
+    T m[tile], s[tile];
+    const MaxOp<T> mx;
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t j0 = t % tiles * tile, w = std::min(tile, W - j0);
+      const T* p = x + t / tiles * N * W + j0;
+      for (int64_t j = 0; j < w; ++j) m[j] = p[j], s[j] = 0;
+      for (int64_t r = 1; r < N; ++r)
+        for (int64_t j = 0; j < w; ++j) m[j] = mx.combine(m[j], p[r * W + j]);
+      for (int64_t j = 0; j < w; ++j) m[j] = lse_shift(m[j]);
+      for (int64_t r = 0; r < N; ++r)
+        for (int64_t j = 0; j < w; ++j) s[j] += exp_of(p[r * W + j] - m[j]);
+      for (int64_t j = 0; j < w; ++j) out[t / tiles * W + j0 + j] = std::log(s[j]) + m[j];
     }
   });
 }
@@ -737,6 +791,35 @@ void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log) {
       softmax_impl<true>(out.data<T>(), c.data<T>(), l.outer, l.N, l.inner);
     else
       softmax_impl<false>(out.data<T>(), c.data<T>(), l.outer, l.N, l.inner);
+  });
+}
+
+void logsumexp(const Tensor& out, const Tensor& x, int64_t dim) {
+  if (out.numel() == 0) return;
+  Tensor c = x;
+  if (!x.is_contiguous()) {
+    c = empty(x.shape(), x.dtype());
+    copy(c, x);
+  }
+  const Lines l(x, x.dim() == 0 ? 0 : dim);
+  dispatch_float(x.dtype(), [&]<class T>() { logsumexp_impl(out.data<T>(), c.data<T>(), l.outer, l.N, l.inner); });
+}
+
+void logsumexp_reference(const Tensor& out, const Tensor& x, int64_t dim) {
+  dispatch_float(x.dtype(), [&]<class T>() {
+    const Lines l(x, x.dim() == 0 ? 0 : dim);
+    auto at = [&](int64_t o, int64_t r, int64_t j) { return offset_of(x, (o * l.N + r) * l.inner + j); };
+    for (int64_t o = 0; o < l.outer; ++o)
+      for (int64_t j = 0; j < l.inner; ++j) {
+        double m = -std::numeric_limits<double>::infinity(), s = 0;
+        for (int64_t r = 0; r < l.N; ++r) {
+          const double v = x.data<T>()[at(o, r, j)];
+          m = v != v || m != m ? std::numeric_limits<double>::quiet_NaN() : std::max(m, v);
+        }
+        if (std::isinf(m)) m = 0;
+        for (int64_t r = 0; r < l.N; ++r) s += std::exp(double(x.data<T>()[at(o, r, j)]) - m);
+        out.data<T>()[o * l.inner + j] = static_cast<T>(std::log(s) + m);
+      }
   });
 }
 

@@ -47,6 +47,11 @@ void arg_reduce_reference(const Tensor& values, const Tensor& indices, const Ten
 void cumsum(const Tensor& out, const Tensor& x, int64_t dim);
 void cumsum_reference(const Tensor& out, const Tensor& x, int64_t dim);
 
+// log(sum(exp(x))) of a floating tensor along `dim` (size > 0) into contiguous `out`, which has
+// x's shape without `dim`. Each line is shifted by its maximum, or by 0 where that is infinite.
+void logsumexp(const Tensor& out, const Tensor& x, int64_t dim);
+void logsumexp_reference(const Tensor& out, const Tensor& x, int64_t dim);
+
 // softmax (or log_softmax) of a floating tensor along `dim` into contiguous `out`.
 void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log);
 void softmax_reference(const Tensor& out, const Tensor& x, int64_t dim, bool log);
