@@ -139,6 +139,21 @@ TEST(Reduce, LogsumexpMatchesComposed) {
     }
 }
 
+TEST(Reduce, VarLastDimMatchesComposed) {
+  // The fused last-dim kernel against the same op composed from primitives (long rows too).
+  Generator gen(22);
+  for (const Shape& shape : {Shape{6, 5}, Shape{3, 4, 3000}, Shape{70001}}) {
+    Tensor x = randn(shape, kFloat64, &gen) * 3.0 + 2.0;
+    for (bool unbiased : {true, false}) {
+      Tensor d = x - x.mean({-1}, true);
+      Tensor composed = (d * d).sum({-1}) / static_cast<double>(shape.back() - (unbiased ? 1 : 0));
+      expect_values(x.var({-1}, unbiased), composed.to_vector<double>(), 1e-13);
+    }
+  }
+  EXPECT_TRUE(std::isnan(tensor({2.0}).var({0}).item()));  // one element, unbiased: 0 / 0
+  EXPECT_EQ(tensor({2.0}).var({0}, false).item(), 0.0);
+}
+
 TEST(Reduce, ShapesKeepdimAndNegativeDims) {
   Tensor x = zeros({2, 3, 4, 5});
   EXPECT_EQ(x.sum({1, -1}).shape(), Shape({2, 4}));
@@ -244,6 +259,10 @@ TEST(ReduceGrad, VarStd) {
     check_grads([unbiased](const TensorList& x) { return x[0].std({0, 2}, unbiased, true); }, {c});
   }
   check_grads([](const TensorList& x) { return x[0].t().std({}); }, {a});
+  // The fused last-dim kernel: keepdim, negative dim, 3-D, a 1-D full reduction.
+  check_grads([](const TensorList& x) { return x[0].var({-1}, true, true); }, {c});
+  check_grads([](const TensorList& x) { return x[0].std({2}, false); }, {c});
+  check_grads([](const TensorList& x) { return x[0].reshape({12}).var({}); }, {a});
 }
 
 TEST(ReduceGrad, Prod) {

@@ -216,6 +216,25 @@ TEST(ReduceKernels, CumsumSoftmaxLogsumexpMatchReference) {
   }
 }
 
+TEST(ReduceKernels, VarRowsMatchesReference) {
+  Generator gen(4);
+  for (const Shape& shape : {Shape{37, 1029}, Shape{3, 50000}, Shape{100003}, Shape{5, 1}}) {
+    Tensor x = randn(shape, kFloat32, &gen) * 2.0 + 10.0;  // an offset mean: cancellation if done naively
+    Shape out;
+    for (int64_t d = 0; d + 1 < shape.size(); ++d) out.push_back(shape[d]);
+    for (int64_t correction : {0, 1}) {
+      Tensor f = empty(out), r = empty(out);
+      kernels::var_rows(f, x, correction);
+      kernels::var_rows_reference(r, x, correction);
+      if (shape.back() == 1 && correction == 1) {
+        EXPECT_TRUE(std::isnan(f.to_vector<double>()[0]));
+        continue;
+      }
+      expect_close(f, r, 1e-5, 0, "var rows");
+    }
+  }
+}
+
 TEST(ReduceKernels, ResultsDoNotDependOnThreadCount) {
   Generator gen(5);
   Tensor big = randn({(1 << 20) + 7}, kFloat32, &gen);
@@ -223,7 +242,7 @@ TEST(ReduceKernels, ResultsDoNotDependOnThreadCount) {
   Tensor tall = randn({40000, 5}, kFloat32, &gen);
   auto run = [&] {
     return TensorList{big.sum(),          m.sum({0}),       m.sum({1}),         tall.sum({0}),     m.t().sum({0}),
-                      m.softmax(1),       m.log_softmax(0),   m.logsumexp({1}),   m.logsumexp({0}), m.cumsum(0),        big.norm(),        m.amax({0}),
+                      m.softmax(1),       m.log_softmax(0),   m.logsumexp({1}),   m.logsumexp({0}),   m.var({1}), m.cumsum(0),        big.norm(),        m.amax({0}),
                       std::get<1>(m.max(0)), std::get<1>(m.max(1)), big.argmax(),      big.max()};
   };
   const int before = get_num_threads();

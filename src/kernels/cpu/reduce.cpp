@@ -212,6 +212,14 @@ template <class T> struct ExpSumOp : SumOp<T> {
     }
   }
 };
+// sum (x - mean)^2: the second pass of a variance.
+template <class T> struct SqDevOp : SumOp<T> {
+  T mean;
+  template <class U> U load(U v) const {
+    const U d = v - mean;
+    return d * d;
+  }
+};
 // Combines partial results (no per-element transform).
 template <class Op> struct CombineOp {
   Op op;
@@ -638,6 +646,22 @@ void logsumexp_impl(T* out, const T* x, int64_t B, int64_t N, int64_t W) {
   });
 }
 
+// ---- variance ----------------------------------------------------------------------------------
+
+// Two passes over each contiguous row of a [B, N] block: the mean, then the squared deviations
+// from it (both pairwise, as accurate as the composed mean / subtract / square / sum).
+template <class T>
+void var_rows(T* out, const T* x, int64_t B, int64_t N, int64_t correction) {
+  const T divisor = static_cast<T>(std::max<int64_t>(N - correction, 0));
+  parallel_for(B, N, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const T* p = x + i * N;
+      const T mean = reduce_run(p, N, SumOp<T>{}) / static_cast<T>(N);
+      out[i] = reduce_run(p, N, SqDevOp<T>{{}, mean}) / divisor;  // 0 / 0 = NaN, as in PyTorch
+    }
+  });
+}
+
 // ---- reference helpers -------------------------------------------------------------------------
 
 // Offset of row-major linear index i of x.
@@ -820,6 +844,27 @@ void logsumexp_reference(const Tensor& out, const Tensor& x, int64_t dim) {
         for (int64_t r = 0; r < l.N; ++r) s += std::exp(double(x.data<T>()[at(o, r, j)]) - m);
         out.data<T>()[o * l.inner + j] = static_cast<T>(std::log(s) + m);
       }
+  });
+}
+
+void var_rows(const Tensor& out, const Tensor& x, int64_t correction) {
+  if (out.numel() == 0) return;
+  const int64_t N = x.shape().back();
+  dispatch_float(x.dtype(), [&]<class T>() { var_rows(out.data<T>(), x.data<T>(), out.numel(), N, correction); });
+}
+
+void var_rows_reference(const Tensor& out, const Tensor& x, int64_t correction) {
+  dispatch_float(x.dtype(), [&]<class T>() {
+    const int64_t N = x.shape().back(), B = out.numel();
+    for (int64_t i = 0; i < B; ++i) {
+      double s = 0, ss = 0;
+      for (int64_t r = 0; r < N; ++r) s += x.data<T>()[offset_of(x, i * N + r)];
+      for (int64_t r = 0; r < N; ++r) {
+        const double d = x.data<T>()[offset_of(x, i * N + r)] - s / N;
+        ss += d * d;
+      }
+      out.data<T>()[i] = static_cast<T>(ss / std::max<int64_t>(N - correction, 0));
+    }
   });
 }
 

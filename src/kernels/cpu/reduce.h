@@ -52,6 +52,12 @@ void cumsum_reference(const Tensor& out, const Tensor& x, int64_t dim);
 void logsumexp(const Tensor& out, const Tensor& x, int64_t dim);
 void logsumexp_reference(const Tensor& out, const Tensor& x, int64_t dim);
 
+// Variance along the last dim of a floating tensor (size > 0) into contiguous `out` (one value
+// per row): sum of (x - mean)^2 divided by max(N - correction, 0). The fast kernel needs a
+// contiguous x; the reference takes any strides.
+void var_rows(const Tensor& out, const Tensor& x, int64_t correction);
+void var_rows_reference(const Tensor& out, const Tensor& x, int64_t correction);
+
 // softmax (or log_softmax) of a floating tensor along `dim` into contiguous `out`.
 void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log);
 void softmax_reference(const Tensor& out, const Tensor& x, int64_t dim, bool log);
