@@ -1,13 +1,15 @@
 #pragma once
-// Raw reduction, scan and softmax kernels (no autograd). Inputs already have a compute dtype;
+// Raw reduction, scan, softmax, logsumexp and variance kernels (no autograd). Inputs already have a compute dtype;
 // outputs are contiguous and have the input's dtype.
 //
 // A reduction splits the input's dims into kept and reduced ones (size-1 dims dropped, the
 // reduced ones sorted by stride, both groups coalesced) and then runs one of two loops:
 //   rows:    the reduced elements of each output are contiguous (sum over the last dim, or a
-//            full reduction): a pairwise sum of each row with many independent accumulators;
+//            full reduction): blocks of 2048 elements into 8 vectors of independent
+//            accumulators, the blocks' vectors combined pairwise, one horizontal step per row;
 //   columns: one strided reduced dim and a contiguous kept dim (sum over dim 0): pairwise over
-//            rows, vectorized across a tile of columns.
+//            leaves of 16 rows, vectorized across a tile of up to 16 KiB of columns (whole
+//            pages per row, so the memory is read nearly in order).
 // Any other layout is first copied into the rows form. Long reductions are cut into pieces
 // whose boundaries depend only on the shape, reduced in parallel and combined pairwise in a
 // fixed order, so results never depend on the thread count.
