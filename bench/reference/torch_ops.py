@@ -2,7 +2,7 @@
 (median over repetitions of the mean time of a loop; the minimum with a second argument `min`).
 Prints one line per workload:
     RESULT name=<soma benchmark name> metric=<microseconds per call> unit=us
-Usage: torch_ops.py [threads] [median|min]
+Usage: torch_ops.py [threads] [median|min] [wall|cpu]  (cpu: CPU time of the calling thread)
 Run with the Python that has torch (Debian: /usr/bin/python3, package python3-torch)."""
 import statistics
 import sys
@@ -12,15 +12,16 @@ import torch
 
 
 STAT = statistics.median  # or min
+CLOCK = time.perf_counter  # or time.thread_time (argv[3] == "cpu")
 
 
 def time_us(fn, reps, inner):
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(inner):
             fn()
-        times.append((time.perf_counter() - t0) / inner)
+        times.append((CLOCK() - t0) / inner)
     return STAT(times) * 1e6
 
 
@@ -64,6 +65,8 @@ if __name__ == "__main__":
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
     if len(sys.argv) > 2 and sys.argv[2] == "min":
         STAT = min
+    if len(sys.argv) > 3 and sys.argv[3] == "cpu":
+        CLOCK = time.thread_time
     torch.manual_seed(0)
     print(f"# torch {torch.__version__}, threads={torch.get_num_threads()}", flush=True)
     overhead(21)
