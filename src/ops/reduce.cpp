@@ -186,7 +186,6 @@ Tensor logsumexp_along(const Tensor& x, int64_t d, const Dims& dims, const Reduc
   return out;
 }
 
-
 }  // namespace
 
 Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
@@ -269,7 +268,6 @@ Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
 Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
   return arg_extreme(a, dim, keepdim, false, "argmin");
 }
-
 
 Tensor logsumexp(const Tensor& a, const Dims& dims, bool keepdim) {
   const Tensor x = is_floating(a.dtype()) ? a : a.to(kFloat32);
