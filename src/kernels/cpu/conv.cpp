@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/cpu/conv_direct.h"
 #include "soma/parallel.h"
 
 namespace soma::kernels {
@@ -131,6 +132,9 @@ struct Dims {
         out_plane(g.out_channels * g.out_h * g.out_w) {}
 };
 
+// Small stride-1 layers skip im2col (conv_direct.h); 1x1 ones need no im2col anyway.
+bool use_direct_kernels(const Conv2dGeometry& g) { return !is_pointwise(g) && direct::applies(g); }
+
 // One image per thread pays off once the batch can fill the threads.
 bool parallel_over_images(const Conv2dGeometry& g, const Dims& d) {
   const int64_t threads = get_num_threads();
@@ -145,6 +149,7 @@ void forward_typed(const Tensor& out, const Tensor& input, const Tensor& weight,
   const T* w = static_cast<const T*>(weight.data_ptr());
   const T* b = bias.defined() ? static_cast<const T*>(bias.data_ptr()) : nullptr;
   T* y = static_cast<T*>(out.data_ptr());
+  if (use_direct_kernels(g)) return direct::forward(y, x, w, b, g);
   const bool direct = is_pointwise(g);
   for_each_image<T>(g.batch, parallel_over_images(g, d), direct ? 0 : g.in_channels * d.kk * d.ohw,
                     [&](int64_t n, T* col) {
@@ -169,6 +174,7 @@ void backward_input_typed(const Tensor& grad_input, const Tensor& grad_output, c
   const T* w = static_cast<const T*>(weight.data_ptr());
   const T* b = bias.defined() ? static_cast<const T*>(bias.data_ptr()) : nullptr;
   T* gx = static_cast<T*>(grad_input.data_ptr());
+  if (use_direct_kernels(g)) return direct::backward_input(gx, go, w, b, g);
   const bool direct = is_pointwise(g);
   const int64_t plane = g.in_h * g.in_w;
   for_each_image<T>(g.batch, parallel_over_images(g, d), direct ? 0 : g.in_channels * d.kk * d.ohw,
@@ -196,6 +202,7 @@ void backward_weight_typed(const Tensor& grad_weight, const Tensor& input, const
   const T* x = static_cast<const T*>(input.data_ptr());
   const T* go = static_cast<const T*>(grad_output.data_ptr());
   T* gw = static_cast<T*>(grad_weight.data_ptr());
+  if (use_direct_kernels(g)) return direct::backward_weight(gw, x, go, g);
   const int64_t wsize = g.out_channels * d.ckk;
   const int64_t chunks = std::clamp<int64_t>(kPartialBudget / std::max<int64_t>(wsize, 1), 1,
                                              std::min<int64_t>(kMaxChunks, std::max<int64_t>(g.batch, 1)));

@@ -1,0 +1,296 @@
+#include "kernels/cpu/conv_direct.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kernels/cpu/parallel_for.h"
+
+namespace soma::kernels::direct {
+
+namespace {
+
+// Outputs computed together along a row of the wide layout: one vector of kBlock elements
+// (a GCC vector type, so the accumulators below are registers on any target: one AVX-512
+// register of floats, or two AVX2 ones).
+constexpr int64_t kBlock = 16;
+template <class T>
+struct VecOf;
+template <>
+struct VecOf<float> {
+  typedef float type __attribute__((vector_size(kBlock * sizeof(float))));
+};
+template <>
+struct VecOf<double> {
+  typedef double type __attribute__((vector_size(kBlock * sizeof(double))));
+};
+template <class T>
+using Vec = typename VecOf<T>::type;
+
+template <class T>
+Vec<T> load(const T* p) {
+  Vec<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class T>
+void store(T* p, Vec<T> v) {
+  std::memcpy(p, &v, sizeof v);
+}
+// The weight adjoint sums the batch in this many fixed chunks (see conv.cpp).
+constexpr int64_t kChunks = 16;
+
+int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+// The padded layout of one image of a stride-1 convolution with geometry g.
+struct Wide {
+  int64_t wp;     // padded row width: OW + KW - 1
+  int64_t hp;     // padded rows: OH + KH - 1
+  int64_t span;   // outputs per channel in the wide layout, OH * wp rounded up to kBlock
+  int64_t plane;  // padded input per channel, with a zero margin for the last block's reads
+  int64_t taps;   // C * KH * KW
+  explicit Wide(const Conv2dGeometry& g)
+      : wp(g.out_w + g.kernel_w - 1),
+        hp(g.out_h + g.kernel_h - 1),
+        span(round_up(g.out_h * wp, kBlock)),
+        plane(span + (g.kernel_h - 1) * wp + g.kernel_w - 1),
+        taps(g.in_channels * g.kernel_h * g.kernel_w) {}
+  // offsets[tap] for the taps in weight order (c, kh, kw).
+  std::vector<int64_t> offsets(const Conv2dGeometry& g) const {
+    std::vector<int64_t> o;
+    o.reserve(taps);
+    for (int64_t c = 0; c < g.in_channels; ++c)
+      for (int64_t kh = 0; kh < g.kernel_h; ++kh)
+        for (int64_t kw = 0; kw < g.kernel_w; ++kw) o.push_back(c * plane + kh * wp + kw);
+    return o;
+  }
+};
+
+// xp [C, plane] <- x [C, H, W] placed at (pad_h, pad_w), zeros around.
+template <class T>
+void pad_image(T* xp, const T* x, const Conv2dGeometry& g, const Wide& l) {
+  std::fill(xp, xp + g.in_channels * l.plane, T(0));
+  for (int64_t c = 0; c < g.in_channels; ++c)
+    for (int64_t h = 0; h < g.in_h; ++h) {
+      const T* src = x + (c * g.in_h + h) * g.in_w;
+      T* dst = xp + c * l.plane + (h + g.pad_h) * l.wp + g.pad_w;
+      for (int64_t w = 0; w < g.in_w; ++w) dst[w] = src[w];
+    }
+}
+
+// yw [OB, i_begin:i_end] (row stride ld) = wt[:, OB] (taps rows, row stride ldw) applied to the
+// shifted windows of xp, IB vectors at a time: the OB x IB accumulators stay in registers
+// across all taps, and OB * IB of them hide the latency of the multiply-adds.
+template <class T, int OB, int IB>
+void product_rows(T* yw, int64_t ld, const T* xp, const int64_t* offsets, int64_t taps, const T* wt, int64_t ldw,
+                  int64_t i_begin, int64_t i_end) {
+  for (int64_t i0 = i_begin; i0 + IB * kBlock <= i_end; i0 += IB * kBlock) {
+    Vec<T> acc[OB][IB] = {};
+    for (int64_t k = 0; k < taps; ++k) {
+      const T* xs = xp + offsets[k] + i0;
+      Vec<T> xv[IB];
+      for (int b = 0; b < IB; ++b) xv[b] = load(xs + b * kBlock);
+      const T* wk = wt + k * ldw;
+      for (int o = 0; o < OB; ++o)
+        for (int b = 0; b < IB; ++b) acc[o][b] += wk[o] * xv[b];
+    }
+    for (int o = 0; o < OB; ++o)
+      for (int b = 0; b < IB; ++b) store<T>(yw + o * ld + i0 + b * kBlock, acc[o][b]);
+  }
+}
+
+// OB output channels over the whole span: blocks of IB vectors, then single vectors.
+template <class T, int OB>
+void product_channels(T* yw, int64_t span, const T* xp, const std::vector<int64_t>& offsets, const T* wt,
+                      int64_t ldw) {
+  constexpr int IB = OB >= 6 ? 2 : OB >= 3 ? 3 : 4;
+  const int64_t bulk = span / (IB * kBlock) * (IB * kBlock);
+  product_rows<T, OB, IB>(yw, span, xp, offsets.data(), offsets.size(), wt, ldw, 0, bulk);
+  product_rows<T, OB, 1>(yw, span, xp, offsets.data(), offsets.size(), wt, ldw, bulk, span);
+}
+
+// yw [OC, span] for all output channels, 8 at a time.
+template <class T>
+void product(T* yw, const T* xp, const std::vector<int64_t>& offsets, const T* wt, int64_t channels, int64_t span) {
+  for (int64_t o = 0; o < channels; o += 8) {
+    T* y = yw + o * span;
+    const T* w = wt + o;
+    switch (std::min<int64_t>(channels - o, 8)) {
+      case 1: product_channels<T, 1>(y, span, xp, offsets, w, channels); break;
+      case 2: product_channels<T, 2>(y, span, xp, offsets, w, channels); break;
+      case 3: product_channels<T, 3>(y, span, xp, offsets, w, channels); break;
+      case 4: product_channels<T, 4>(y, span, xp, offsets, w, channels); break;
+      case 5: product_channels<T, 5>(y, span, xp, offsets, w, channels); break;
+      case 6: product_channels<T, 6>(y, span, xp, offsets, w, channels); break;
+      case 7: product_channels<T, 7>(y, span, xp, offsets, w, channels); break;
+      default: product_channels<T, 8>(y, span, xp, offsets, w, channels); break;
+    }
+  }
+}
+
+// y = conv(x, w) + bias for the whole batch, with the weight given as wt [taps, OC].
+template <class T>
+void convolve(T* y, const T* x, const T* wt, const T* bias, const Conv2dGeometry& g) {
+  const Wide l(g);
+  const std::vector<int64_t> offsets = l.offsets(g);
+  const int64_t in_plane = g.in_channels * g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
+  parallel_for(g.batch, g.out_channels * l.taps * l.span, [&](int64_t begin, int64_t end) {
+    std::unique_ptr<T[]> xp(new T[g.in_channels * l.plane]), yw(new T[g.out_channels * l.span]);
+    for (int64_t n = begin; n < end; ++n) {
+      pad_image(xp.get(), x + n * in_plane, g, l);
+      product(yw.get(), xp.get(), offsets, wt, g.out_channels, l.span);
+      T* yn = y + n * g.out_channels * out_hw;
+      for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+        const T b = bias ? bias[oc] : T(0);
+        for (int64_t oh = 0; oh < g.out_h; ++oh) {
+          const T* src = yw.get() + oc * l.span + oh * l.wp;
+          T* dst = yn + oc * out_hw + oh * g.out_w;
+          for (int64_t ow = 0; ow < g.out_w; ++ow) dst[ow] = src[ow] + b;
+        }
+      }
+    }
+  });
+}
+
+// The convolution whose forward map is the input adjoint of g: from [N, OC, OH, OW] to
+// [N, C, H, W], padded by the kernel size minus g's padding.
+Conv2dGeometry adjoint_geometry(const Conv2dGeometry& g) {
+  Conv2dGeometry a = g;
+  a.in_channels = g.out_channels, a.in_h = g.out_h, a.in_w = g.out_w;
+  a.out_channels = g.in_channels, a.out_h = g.in_h, a.out_w = g.in_w;
+  a.pad_h = g.kernel_h - 1 - g.pad_h, a.pad_w = g.kernel_w - 1 - g.pad_w;
+  return a;
+}
+
+// acc [OB, KB] (row stride ld, one vector per entry) += gwide[OB rows, i] * xp[offsets[KB taps] + i]
+// lane by lane over the span; the lanes are summed once per batch chunk, not per image.
+template <class T, int OB, int KB>
+void weight_block(Vec<T>* acc, int64_t ld, const T* gwide, int64_t span, const T* xp, const int64_t* offsets) {
+  Vec<T> a[OB][KB];
+  for (int o = 0; o < OB; ++o)
+    for (int k = 0; k < KB; ++k) a[o][k] = acc[o * ld + k];
+  for (int64_t i0 = 0; i0 < span; i0 += kBlock) {
+    Vec<T> xs[KB], gs[OB];
+    for (int k = 0; k < KB; ++k) xs[k] = load(xp + offsets[k] + i0);
+    for (int o = 0; o < OB; ++o) gs[o] = load(gwide + o * span + i0);
+    for (int o = 0; o < OB; ++o)
+      for (int k = 0; k < KB; ++k) a[o][k] += gs[o] * xs[k];
+  }
+  for (int o = 0; o < OB; ++o)
+    for (int k = 0; k < KB; ++k) acc[o * ld + k] = a[o][k];
+}
+
+// weight_block for ob, kb in [1, 4] given at run time.
+template <class T, int OB>
+void weight_block_taps(int64_t kb, Vec<T>* gw, int64_t ldgw, const T* gwide, int64_t span, const T* xp,
+                       const int64_t* offsets) {
+  switch (kb) {
+    case 1: return weight_block<T, OB, 1>(gw, ldgw, gwide, span, xp, offsets);
+    case 2: return weight_block<T, OB, 2>(gw, ldgw, gwide, span, xp, offsets);
+    case 3: return weight_block<T, OB, 3>(gw, ldgw, gwide, span, xp, offsets);
+    default: return weight_block<T, OB, 4>(gw, ldgw, gwide, span, xp, offsets);
+  }
+}
+
+// gw [OC, taps] (lane-wise) += the weight adjoint of one image, in blocks of up to 4 channels x 4 taps.
+template <class T>
+void weight_image(Vec<T>* gw, const T* gwide, int64_t channels, const T* xp, const std::vector<int64_t>& offsets,
+                  int64_t span) {
+  const int64_t taps = offsets.size();
+  for (int64_t o = 0; o < channels; o += 4)
+    for (int64_t k = 0; k < taps; k += 4) {
+      const int64_t kb = std::min<int64_t>(4, taps - k);
+      Vec<T>* dst = gw + o * taps + k;
+      const T* gs = gwide + o * span;
+      const int64_t* off = offsets.data() + k;
+      switch (std::min<int64_t>(4, channels - o)) {
+        case 1: weight_block_taps<T, 1>(kb, dst, taps, gs, span, xp, off); break;
+        case 2: weight_block_taps<T, 2>(kb, dst, taps, gs, span, xp, off); break;
+        case 3: weight_block_taps<T, 3>(kb, dst, taps, gs, span, xp, off); break;
+        default: weight_block_taps<T, 4>(kb, dst, taps, gs, span, xp, off); break;
+      }
+    }
+}
+
+}  // namespace
+
+bool applies(const Conv2dGeometry& g) {
+  // Trailing padding (the part of the padded size not covered by the leading padding).
+  const int64_t pad_end_h = g.out_h + g.kernel_h - 1 - g.in_h - g.pad_h;
+  const int64_t pad_end_w = g.out_w + g.kernel_w - 1 - g.in_w - g.pad_w;
+  const bool shape = g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && g.groups == 1 &&
+                     g.pad_h < g.kernel_h && g.pad_w < g.kernel_w && pad_end_h >= 0 && pad_end_w >= 0 &&
+                     pad_end_h < g.kernel_h && pad_end_w < g.kernel_w;
+  // Few channels (im2col + GEMM wins on wide layers), and rows not much narrower than the kernel
+  // (the wide layout computes KW - 1 dropped columns per row).
+  return shape && g.in_channels * g.kernel_h * g.kernel_w <= 512 && g.out_channels <= 64 &&
+         g.in_channels <= 64 && g.out_w >= 2 * (g.kernel_w - 1);
+}
+
+template <class T>
+void forward(T* y, const T* x, const T* w, const T* bias, const Conv2dGeometry& g) {
+  // wt [taps, OC] = w [OC, taps] transposed, so each tap's weights are adjacent.
+  const int64_t taps = g.in_channels * g.kernel_h * g.kernel_w;
+  std::vector<T> wt(taps * g.out_channels);
+  for (int64_t oc = 0; oc < g.out_channels; ++oc)
+    for (int64_t k = 0; k < taps; ++k) wt[k * g.out_channels + oc] = w[oc * taps + k];
+  convolve(y, x, wt.data(), bias, g);
+}
+
+template <class T>
+void backward_input(T* gx, const T* gy, const T* w, const T* bias, const Conv2dGeometry& g) {
+  // The adjoint convolution reads tap (oc, kh, kw) with weight w[oc, c, KH-1-kh, KW-1-kw]:
+  // wt [OC * KH * KW, C].
+  const int64_t kh = g.kernel_h, kw = g.kernel_w, kk = kh * kw;
+  std::vector<T> wt(g.out_channels * kk * g.in_channels);
+  for (int64_t oc = 0; oc < g.out_channels; ++oc)
+    for (int64_t c = 0; c < g.in_channels; ++c)
+      for (int64_t i = 0; i < kh; ++i)
+        for (int64_t j = 0; j < kw; ++j)
+          wt[((oc * kh + i) * kw + j) * g.in_channels + c] =
+              w[((oc * g.in_channels + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
+  convolve(gx, gy, wt.data(), bias, adjoint_geometry(g));
+}
+
+template <class T>
+void backward_weight(T* gw, const T* x, const T* gy, const Conv2dGeometry& g) {
+  const Wide l(g);
+  const std::vector<int64_t> offsets = l.offsets(g);
+  const int64_t wsize = g.out_channels * l.taps, chunks = std::clamp<int64_t>(g.batch, 1, kChunks);
+  const int64_t in_plane = g.in_channels * g.in_h * g.in_w, out_hw = g.out_h * g.out_w;
+  // Chunk c sums images [c * batch / chunks, (c + 1) * batch / chunks) into partials[c].
+  std::vector<T> partials(chunks * wsize, T(0));
+  parallel_for(chunks, g.batch / chunks * g.out_channels * l.taps * l.span, [&](int64_t begin, int64_t end) {
+    std::unique_ptr<T[]> xp(new T[g.in_channels * l.plane]);
+    // The output gradient in the wide layout: zeros in the dropped columns and the tail.
+    std::vector<T> gwide(g.out_channels * l.span, T(0));
+    std::vector<Vec<T>> acc(wsize);
+    for (int64_t c = begin; c < end; ++c) {
+      std::fill(acc.begin(), acc.end(), Vec<T>{});
+      for (int64_t n = c * g.batch / chunks; n < (c + 1) * g.batch / chunks; ++n) {
+        pad_image(xp.get(), x + n * in_plane, g, l);
+        const T* gn = gy + n * g.out_channels * out_hw;
+        for (int64_t oc = 0; oc < g.out_channels; ++oc)
+          for (int64_t oh = 0; oh < g.out_h; ++oh)
+            std::copy(gn + oc * out_hw + oh * g.out_w, gn + oc * out_hw + (oh + 1) * g.out_w,
+                      gwide.data() + oc * l.span + oh * l.wp);
+        weight_image(acc.data(), gwide.data(), g.out_channels, xp.get(), offsets, l.span);
+      }
+      for (int64_t i = 0; i < wsize; ++i)
+        for (int64_t j = 0; j < kBlock; ++j) partials[c * wsize + i] += acc[i][j];
+    }
+  });
+  std::copy(partials.begin(), partials.begin() + wsize, gw);
+  for (int64_t c = 1; c < chunks; ++c)
+    for (int64_t i = 0; i < wsize; ++i) gw[i] += partials[c * wsize + i];
+}
+
+template void forward<float>(float*, const float*, const float*, const float*, const Conv2dGeometry&);
+template void forward<double>(double*, const double*, const double*, const double*, const Conv2dGeometry&);
+template void backward_input<float>(float*, const float*, const float*, const float*, const Conv2dGeometry&);
+template void backward_input<double>(double*, const double*, const double*, const double*, const Conv2dGeometry&);
+template void backward_weight<float>(float*, const float*, const float*, const Conv2dGeometry&);
+template void backward_weight<double>(double*, const double*, const double*, const Conv2dGeometry&);
+
+}  // namespace soma::kernels::direct
