@@ -147,6 +147,9 @@ TEST(ConvKernel, FastPathsMatchDirectLoops) {
       kernels::conv2d_backward_reference(gx_ref, gw_ref, gy, x, w, g);
       expect_near(gx, gx_ref, tol);
       expect_near(gw, gw_ref, tol * 10);
+      Tensor gb = empty({k.oc}, dtype);
+      kernels::conv2d_backward_bias(gb, gy);
+      expect_near(gb, gy.sum({0, 2, 3}), tol * 10);
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/parallel_for.h"
 #include "soma/parallel.h"
 
 namespace soma::kernels {
@@ -281,6 +282,32 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, cons
   check("conv2d_backward_weight", {grad_weight, input, grad_output});
   if (grad_weight.numel() == 0) return;
   dispatch_float(grad_weight.dtype(), [&]<class T>() { backward_weight_typed<T>(grad_weight, input, grad_output, g); });
+}
+
+void conv2d_backward_bias(const Tensor& grad_bias, const Tensor& grad_output) {
+  check("conv2d_backward_bias", {grad_bias, grad_output});
+  const int64_t n = grad_output.size(0), channels = grad_output.size(1);
+  const int64_t plane = grad_output.numel() / std::max<int64_t>(n * channels, 1);
+  dispatch_float(grad_bias.dtype(), [&]<class T>() {
+    const T* g = static_cast<const T*>(grad_output.data_ptr());
+    T* gb = static_cast<T*>(grad_bias.data_ptr());
+    parallel_for(channels, n * plane, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        // 16 running sums (vectorized), added up at the end.
+        T lanes[16] = {};
+        for (int64_t i = 0; i < n; ++i) {
+          const T* p = g + (i * channels + c) * plane;
+          int64_t j = 0;
+          for (; j + 16 <= plane; j += 16)
+            for (int l = 0; l < 16; ++l) lanes[l] += p[j + l];
+          for (; j < plane; ++j) lanes[j % 16] += p[j];
+        }
+        T total = 0;
+        for (T v : lanes) total += v;
+        gb[c] = total;
+      }
+    });
+  });
 }
 
 void conv2d_reference(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,

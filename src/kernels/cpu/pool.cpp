@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
+#include "kernels/cpu/vecmath.h"
 #include "soma/parallel.h"
 
 namespace soma::kernels {
@@ -77,9 +79,15 @@ void extremum_plane_2x2(T* yp, int32_t* ip, const T* xp, const Pool2dGeometry& g
       const T v[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
       const int32_t i[3] = {base + 2 * ow + 1, base + w + 2 * ow, base + w + 2 * ow + 1};
       for (int k = 0; k < 3; ++k) {
-        const bool take = better<kMin>(v[k], best);
-        best = take ? v[k] : best;
-        best_i = take ? i[k] : best_i;
+        // better() without its short-circuit ||, and selects on the bits: g++ turns ?: on
+        // floats back into branches, which do not vectorize.
+        const bool take = (kMin ? v[k] < best : v[k] > best) | (v[k] != v[k]);
+        const int32_t mask = -static_cast<int32_t>(take);
+        if constexpr (std::is_same_v<T, float>)
+          best = vec::blend(take, v[k], best);
+        else
+          best = take ? v[k] : best;
+        best_i = (i[k] & mask) | (best_i & ~mask);
       }
       y[ow] = best;
       idx[ow] = best_i;
