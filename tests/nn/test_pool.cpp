@@ -135,8 +135,8 @@ TEST(Pool, MatchesComposedPrimitives) {
   EXPECT_TRUE(equal(xg.grad(), expected));
 }
 
-// The branch-free 2x2 / stride-2 kernel against the general window loop (which ceil_mode runs on
-// odd sizes): same values and indices with ties (the first maximum wins) and NaNs (the last wins).
+// The fixed-window kernel (2x2, stride 2) against the general window loop (which ceil_mode runs
+// on odd sizes): same values and indices with ties (the first maximum wins) and NaNs (the last wins).
 TEST(Pool, TwoByTwoKernelMatchesGeneralLoop) {
   for (DType dtype : {kFloat32, kFloat64}) {
     Tensor x = randint(0, 4, {3, 5, 7, 9}).to(dtype);

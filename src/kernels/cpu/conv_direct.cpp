@@ -38,6 +38,7 @@ template <class T>
 void store(T* p, Vec<T> v) {
   std::memcpy(p, &v, sizeof v);
 }
+
 // The weight adjoint sums the batch in this many fixed chunks (see conv.cpp).
 constexpr int64_t kChunks = 16;
 
@@ -46,13 +47,11 @@ int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 // The padded layout of one image of a stride-1 convolution with geometry g.
 struct Wide {
   int64_t wp;     // padded row width: OW + KW - 1
-  int64_t hp;     // padded rows: OH + KH - 1
   int64_t span;   // outputs per channel in the wide layout, OH * wp rounded up to kBlock
   int64_t plane;  // padded input per channel, with a zero margin for the last block's reads
   int64_t taps;   // C * KH * KW
   explicit Wide(const Conv2dGeometry& g)
       : wp(g.out_w + g.kernel_w - 1),
-        hp(g.out_h + g.kernel_h - 1),
         span(round_up(g.out_h * wp, kBlock)),
         plane(span + (g.kernel_h - 1) * wp + g.kernel_w - 1),
         taps(g.in_channels * g.kernel_h * g.kernel_w) {}
@@ -153,14 +152,53 @@ void convolve(T* y, const T* x, const T* wt, const T* bias, const Conv2dGeometry
   });
 }
 
-// The convolution whose forward map is the input adjoint of g: from [N, OC, OH, OW] to
-// [N, C, H, W], padded by the kernel size minus g's padding.
-Conv2dGeometry adjoint_geometry(const Conv2dGeometry& g) {
-  Conv2dGeometry a = g;
-  a.in_channels = g.out_channels, a.in_h = g.out_h, a.in_w = g.out_w;
-  a.out_channels = g.in_channels, a.out_h = g.in_h, a.out_w = g.in_w;
-  a.pad_h = g.kernel_h - 1 - g.pad_h, a.pad_w = g.kernel_w - 1 - g.pad_w;
-  return a;
+// gxp[offsets[t] + i] += sum_oc wt[t, oc] * gwide[oc, i] for TB taps t and i over the span: the
+// adjoint of the forward product, TB accumulators (one per tap) per block of the span.
+template <class T, int TB>
+void scatter_taps(T* gxp, const int64_t* offsets, const T* wt, int64_t channels, const T* gwide, int64_t span) {
+  for (int64_t i0 = 0; i0 < span; i0 += kBlock) {
+    Vec<T> acc[TB] = {};
+    for (int64_t oc = 0; oc < channels; ++oc) {
+      const Vec<T> gv = load(gwide + oc * span + i0);
+      for (int t = 0; t < TB; ++t) acc[t] += wt[t * channels + oc] * gv;
+    }
+    for (int t = 0; t < TB; ++t) {
+      T* p = gxp + offsets[t] + i0;
+      store<T>(p, load(p) + acc[t]);
+    }
+  }
+}
+
+// gxp [C, plane] += the input adjoint of one image, 8 taps at a time.
+template <class T>
+void scatter_image(T* gxp, const std::vector<int64_t>& offsets, const T* wt, int64_t channels, const T* gwide,
+                   int64_t span) {
+  const int64_t taps = offsets.size();
+  for (int64_t t = 0; t < taps; t += 8) {
+    const int64_t* off = offsets.data() + t;
+    const T* w = wt + t * channels;
+    switch (std::min<int64_t>(taps - t, 8)) {
+      case 1: scatter_taps<T, 1>(gxp, off, w, channels, gwide, span); break;
+      case 2: scatter_taps<T, 2>(gxp, off, w, channels, gwide, span); break;
+      case 3: scatter_taps<T, 3>(gxp, off, w, channels, gwide, span); break;
+      case 4: scatter_taps<T, 4>(gxp, off, w, channels, gwide, span); break;
+      case 5: scatter_taps<T, 5>(gxp, off, w, channels, gwide, span); break;
+      case 6: scatter_taps<T, 6>(gxp, off, w, channels, gwide, span); break;
+      case 7: scatter_taps<T, 7>(gxp, off, w, channels, gwide, span); break;
+      default: scatter_taps<T, 8>(gxp, off, w, channels, gwide, span); break;
+    }
+  }
+}
+
+// The output gradient of one image [OC, OH, OW] in the wide layout [OC, span]; the dropped
+// columns and the tail stay zero from the first call.
+template <class T>
+void widen_grad(T* gwide, const T* gn, const Conv2dGeometry& g, const Wide& l) {
+  const int64_t out_hw = g.out_h * g.out_w;
+  for (int64_t oc = 0; oc < g.out_channels; ++oc)
+    for (int64_t oh = 0; oh < g.out_h; ++oh)
+      std::copy(gn + oc * out_hw + oh * g.out_w, gn + oc * out_hw + (oh + 1) * g.out_w,
+                gwide + oc * l.span + oh * l.wp);
 }
 
 // acc [OB, KB] (row stride ld, one vector per entry) += gwide[OB rows, i] * xp[offsets[KB taps] + i]
@@ -213,6 +251,15 @@ void weight_image(Vec<T>* gw, const T* gwide, int64_t channels, const T* xp, con
     }
 }
 
+// wt [taps, OC] = w [OC, taps] transposed, so each tap's weights are adjacent.
+template <class T>
+std::vector<T> transposed(const T* w, int64_t channels, int64_t taps) {
+  std::vector<T> wt(taps * channels);
+  for (int64_t oc = 0; oc < channels; ++oc)
+    for (int64_t k = 0; k < taps; ++k) wt[k * channels + oc] = w[oc * taps + k];
+  return wt;
+}
+
 }  // namespace
 
 bool applies(const Conv2dGeometry& g) {
@@ -220,8 +267,7 @@ bool applies(const Conv2dGeometry& g) {
   const int64_t pad_end_h = g.out_h + g.kernel_h - 1 - g.in_h - g.pad_h;
   const int64_t pad_end_w = g.out_w + g.kernel_w - 1 - g.in_w - g.pad_w;
   const bool shape = g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && g.groups == 1 &&
-                     g.pad_h < g.kernel_h && g.pad_w < g.kernel_w && pad_end_h >= 0 && pad_end_w >= 0 &&
-                     pad_end_h < g.kernel_h && pad_end_w < g.kernel_w;
+                     pad_end_h >= 0 && pad_end_w >= 0;
   // Few channels (im2col + GEMM wins on wide layers), and rows not much narrower than the kernel
   // (the wide layout computes KW - 1 dropped columns per row).
   return shape && g.in_channels * g.kernel_h * g.kernel_w <= 512 && g.out_channels <= 64 &&
@@ -230,27 +276,34 @@ bool applies(const Conv2dGeometry& g) {
 
 template <class T>
 void forward(T* y, const T* x, const T* w, const T* bias, const Conv2dGeometry& g) {
-  // wt [taps, OC] = w [OC, taps] transposed, so each tap's weights are adjacent.
-  const int64_t taps = g.in_channels * g.kernel_h * g.kernel_w;
-  std::vector<T> wt(taps * g.out_channels);
-  for (int64_t oc = 0; oc < g.out_channels; ++oc)
-    for (int64_t k = 0; k < taps; ++k) wt[k * g.out_channels + oc] = w[oc * taps + k];
-  convolve(y, x, wt.data(), bias, g);
+  const Wide l(g);
+  convolve(y, x, transposed(w, g.out_channels, l.taps).data(), bias, g);
 }
 
 template <class T>
 void backward_input(T* gx, const T* gy, const T* w, const T* bias, const Conv2dGeometry& g) {
-  // The adjoint convolution reads tap (oc, kh, kw) with weight w[oc, c, KH-1-kh, KW-1-kw]:
-  // wt [OC * KH * KW, C].
-  const int64_t kh = g.kernel_h, kw = g.kernel_w, kk = kh * kw;
-  std::vector<T> wt(g.out_channels * kk * g.in_channels);
-  for (int64_t oc = 0; oc < g.out_channels; ++oc)
-    for (int64_t c = 0; c < g.in_channels; ++c)
-      for (int64_t i = 0; i < kh; ++i)
-        for (int64_t j = 0; j < kw; ++j)
-          wt[((oc * kh + i) * kw + j) * g.in_channels + c] =
-              w[((oc * g.in_channels + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
-  convolve(gx, gy, wt.data(), bias, adjoint_geometry(g));
+  const Wide l(g);
+  const std::vector<int64_t> offsets = l.offsets(g);
+  const std::vector<T> wt = transposed(w, g.out_channels, l.taps);
+  const int64_t in_hw = g.in_h * g.in_w, out_plane = g.out_channels * g.out_h * g.out_w;
+  parallel_for(g.batch, g.out_channels * l.taps * l.span, [&](int64_t begin, int64_t end) {
+    std::unique_ptr<T[]> gxp(new T[g.in_channels * l.plane]);
+    std::vector<T> gwide(g.out_channels * l.span, T(0));
+    for (int64_t n = begin; n < end; ++n) {
+      widen_grad(gwide.data(), gy + n * out_plane, g, l);
+      std::fill(gxp.get(), gxp.get() + g.in_channels * l.plane, T(0));
+      scatter_image(gxp.get(), offsets, wt.data(), g.out_channels, gwide.data(), l.span);
+      // The input's part of the padded gradient (plus the transposed convolution's bias).
+      for (int64_t c = 0; c < g.in_channels; ++c) {
+        const T b = bias ? bias[c] : T(0);
+        for (int64_t h = 0; h < g.in_h; ++h) {
+          const T* src = gxp.get() + c * l.plane + (h + g.pad_h) * l.wp + g.pad_w;
+          T* dst = gx + (n * g.in_channels + c) * in_hw + h * g.in_w;
+          for (int64_t x = 0; x < g.in_w; ++x) dst[x] = src[x] + b;
+        }
+      }
+    }
+  });
 }
 
 template <class T>
@@ -270,11 +323,7 @@ void backward_weight(T* gw, const T* x, const T* gy, const Conv2dGeometry& g) {
       std::fill(acc.begin(), acc.end(), Vec<T>{});
       for (int64_t n = c * g.batch / chunks; n < (c + 1) * g.batch / chunks; ++n) {
         pad_image(xp.get(), x + n * in_plane, g, l);
-        const T* gn = gy + n * g.out_channels * out_hw;
-        for (int64_t oc = 0; oc < g.out_channels; ++oc)
-          for (int64_t oh = 0; oh < g.out_h; ++oh)
-            std::copy(gn + oc * out_hw + oh * g.out_w, gn + oc * out_hw + (oh + 1) * g.out_w,
-                      gwide.data() + oc * l.span + oh * l.wp);
+        widen_grad(gwide.data(), gy + n * g.out_channels * out_hw, g, l);
         weight_image(acc.data(), gwide.data(), g.out_channels, xp.get(), offsets, l.span);
       }
       for (int64_t i = 0; i < wsize; ++i)

@@ -7,9 +7,11 @@
 //   y_wide[oc, i] = sum_tap w[oc, tap] * x_pad[offset(tap) + i],   i = oh * Wp + ow
 //
 // is a matrix product whose right operand is never materialized. Columns ow >= OW of y_wide are
-// computed and dropped. The input adjoint is the same product on the padded output gradient
-// with the kernel flipped and its channel dims swapped; the weight adjoint is
-// gw[oc, tap] = sum_i g_wide[oc, i] * x_pad[offset(tap) + i].
+// computed and dropped. With g_wide the output gradient in the same layout (zeros in the
+// dropped columns), the adjoints are
+//
+//   gx_pad[offset(tap) + i] += sum_oc w[oc, tap] * g_wide[oc, i]   (then cropped to [H, W])
+//   gw[oc, tap] = sum_i g_wide[oc, i] * x_pad[offset(tap) + i]
 //
 // Images run in parallel; the weight adjoint sums fixed chunks of the batch in a fixed order,
 // so results do not depend on the thread count.

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <type_traits>
 
-#include "kernels/cpu/vecmath.h"
 #include "soma/parallel.h"
 
 namespace soma::kernels {
@@ -62,39 +60,6 @@ void extremum_plane_fixed(T* yp, int32_t* ip, const T* xp, const Pool2dGeometry&
     }
 }
 
-// Windows 2 x 2 with stride 2 (most CNNs), written without branches so the loop vectorizes:
-// the same visiting order and NaN rule as above, as selects.
-template <class T, bool kMin>
-void extremum_plane_2x2(T* yp, int32_t* ip, const T* xp, const Pool2dGeometry& g) {
-  const int32_t w = static_cast<int32_t>(g.in_w);
-  for (int64_t oh = 0; oh < g.out_h; ++oh) {
-    const T* r0 = xp + 2 * oh * g.in_w;
-    const T* r1 = r0 + g.in_w;
-    const int32_t base = static_cast<int32_t>(2 * oh * g.in_w);
-    T* y = yp + oh * g.out_w;
-    int32_t* idx = ip + oh * g.out_w;
-    for (int32_t ow = 0; ow < static_cast<int32_t>(g.out_w); ++ow) {
-      T best = r0[2 * ow];
-      int32_t best_i = base + 2 * ow;
-      const T v[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
-      const int32_t i[3] = {base + 2 * ow + 1, base + w + 2 * ow, base + w + 2 * ow + 1};
-      for (int k = 0; k < 3; ++k) {
-        // better() without its short-circuit ||, and selects on the bits: g++ turns ?: on
-        // floats back into branches, which do not vectorize.
-        const bool take = (kMin ? v[k] < best : v[k] > best) | (v[k] != v[k]);
-        const int32_t mask = -static_cast<int32_t>(take);
-        if constexpr (std::is_same_v<T, float>)
-          best = vec::blend(take, v[k], best);
-        else
-          best = take ? v[k] : best;
-        best_i = (i[k] & mask) | (best_i & ~mask);
-      }
-      y[ow] = best;
-      idx[ow] = best_i;
-    }
-  }
-}
-
 template <class T, bool kMin>
 void extremum_typed(T* y, int32_t* idx, const T* x, const Pool2dGeometry& g) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
@@ -102,12 +67,6 @@ void extremum_typed(T* y, int32_t* idx, const T* x, const Pool2dGeometry& g) {
   const bool simple = g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 && g.dilation_w == 1 &&
                       g.kernel_h == g.kernel_w && (g.out_h - 1) * g.stride_h + g.kernel_h <= g.in_h &&
                       (g.out_w - 1) * g.stride_w + g.kernel_w <= g.in_w;
-  if (simple && g.kernel_h == 2 && g.stride_h == 2 && g.stride_w == 2) {
-    for_each_plane(g.planes, out_plane * 4, [&](int64_t p) {
-      extremum_plane_2x2<T, kMin>(y + p * out_plane, idx + p * out_plane, x + p * in_plane, g);
-    });
-    return;
-  }
   if (simple && (g.kernel_h == 2 || g.kernel_h == 3)) {
     for_each_plane(g.planes, out_plane * g.kernel_h * g.kernel_w, [&](int64_t p) {
       if (g.kernel_h == 2)
