@@ -39,8 +39,10 @@ void store(T* p, Vec<T> v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// The weight adjoint sums the batch in this many fixed chunks (see conv.cpp).
+// The weight adjoint sums the batch in this many fixed chunks (see conv.cpp), kGroup images of
+// a chunk at a time.
 constexpr int64_t kChunks = 16;
+constexpr int64_t kGroup = 8;
 
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -152,21 +154,33 @@ void convolve(T* y, const T* x, const T* wt, const T* bias, const Conv2dGeometry
   });
 }
 
-// gxp[offsets[t] + i] += sum_oc wt[t, oc] * gwide[oc, i] for TB taps t and i over the span: the
-// adjoint of the forward product, TB accumulators (one per tap) per block of the span.
+// gxp[offsets[t] + i] += sum_oc wt[t, oc] * gwide[oc, i] for TB taps t and i in [i_begin, i_end):
+// the adjoint of the forward product, with TB x IB accumulators (IB vectors per tap).
+template <class T, int TB, int IB>
+void scatter_block(T* gxp, const int64_t* offsets, const T* wt, int64_t channels, const T* gwide, int64_t span,
+                   int64_t i_begin, int64_t i_end) {
+  for (int64_t i0 = i_begin; i0 + IB * kBlock <= i_end; i0 += IB * kBlock) {
+    Vec<T> acc[TB][IB] = {};
+    for (int64_t oc = 0; oc < channels; ++oc) {
+      Vec<T> gv[IB];
+      for (int b = 0; b < IB; ++b) gv[b] = load(gwide + oc * span + i0 + b * kBlock);
+      for (int t = 0; t < TB; ++t)
+        for (int b = 0; b < IB; ++b) acc[t][b] += wt[t * channels + oc] * gv[b];
+    }
+    for (int t = 0; t < TB; ++t)
+      for (int b = 0; b < IB; ++b) {
+        T* p = gxp + offsets[t] + i0 + b * kBlock;
+        store<T>(p, load(p) + acc[t][b]);
+      }
+  }
+}
+
+// The same for i over the whole span: two vectors at a time, then one.
 template <class T, int TB>
 void scatter_taps(T* gxp, const int64_t* offsets, const T* wt, int64_t channels, const T* gwide, int64_t span) {
-  for (int64_t i0 = 0; i0 < span; i0 += kBlock) {
-    Vec<T> acc[TB] = {};
-    for (int64_t oc = 0; oc < channels; ++oc) {
-      const Vec<T> gv = load(gwide + oc * span + i0);
-      for (int t = 0; t < TB; ++t) acc[t] += wt[t * channels + oc] * gv;
-    }
-    for (int t = 0; t < TB; ++t) {
-      T* p = gxp + offsets[t] + i0;
-      store<T>(p, load(p) + acc[t]);
-    }
-  }
+  const int64_t bulk = span / (2 * kBlock) * (2 * kBlock);
+  scatter_block<T, TB, 2>(gxp, offsets, wt, channels, gwide, span, 0, bulk);
+  scatter_block<T, TB, 1>(gxp, offsets, wt, channels, gwide, span, bulk, span);
 }
 
 // gxp [C, plane] += the input adjoint of one image, 8 taps at a time.
@@ -201,52 +215,69 @@ void widen_grad(T* gwide, const T* gn, const Conv2dGeometry& g, const Wide& l) {
                 gwide + oc * l.span + oh * l.wp);
 }
 
+// A group of images prepared for the weight adjoint: padded inputs [count][C, plane] and wide
+// output gradients [count][OC, span].
+template <class T>
+struct Group {
+  const T* xp;
+  int64_t x_stride;
+  const T* gwide;
+  int64_t g_stride;
+  int64_t count;
+};
+
 // acc [OB, KB] (row stride ld, one vector per entry) += gwide[OB rows, i] * xp[offsets[KB taps] + i]
-// lane by lane over the span; the lanes are summed once per batch chunk, not per image.
+// lane by lane over the span of every image of the group; the accumulators stay in registers
+// across the group, and the lanes are summed once per batch chunk.
 template <class T, int OB, int KB>
-void weight_block(Vec<T>* acc, int64_t ld, const T* gwide, int64_t span, const T* xp, const int64_t* offsets) {
+void weight_block(Vec<T>* acc, int64_t ld, const Group<T>& grp, int64_t span, const int64_t* offsets) {
   Vec<T> a[OB][KB];
   for (int o = 0; o < OB; ++o)
     for (int k = 0; k < KB; ++k) a[o][k] = acc[o * ld + k];
-  for (int64_t i0 = 0; i0 < span; i0 += kBlock) {
-    Vec<T> xs[KB], gs[OB];
-    for (int k = 0; k < KB; ++k) xs[k] = load(xp + offsets[k] + i0);
-    for (int o = 0; o < OB; ++o) gs[o] = load(gwide + o * span + i0);
-    for (int o = 0; o < OB; ++o)
-      for (int k = 0; k < KB; ++k) a[o][k] += gs[o] * xs[k];
+  for (int64_t n = 0; n < grp.count; ++n) {
+    const T* xp = grp.xp + n * grp.x_stride;
+    const T* gwide = grp.gwide + n * grp.g_stride;
+    for (int64_t i0 = 0; i0 < span; i0 += kBlock) {
+      Vec<T> xs[KB], gs[OB];
+      for (int k = 0; k < KB; ++k) xs[k] = load(xp + offsets[k] + i0);
+      for (int o = 0; o < OB; ++o) gs[o] = load(gwide + o * span + i0);
+      for (int o = 0; o < OB; ++o)
+        for (int k = 0; k < KB; ++k) a[o][k] += gs[o] * xs[k];
+    }
   }
   for (int o = 0; o < OB; ++o)
     for (int k = 0; k < KB; ++k) acc[o * ld + k] = a[o][k];
 }
 
-// weight_block for ob, kb in [1, 4] given at run time.
+// weight_block for kb in [1, 4] given at run time.
 template <class T, int OB>
-void weight_block_taps(int64_t kb, Vec<T>* gw, int64_t ldgw, const T* gwide, int64_t span, const T* xp,
+void weight_block_taps(int64_t kb, Vec<T>* acc, int64_t ld, const Group<T>& grp, int64_t span,
                        const int64_t* offsets) {
   switch (kb) {
-    case 1: return weight_block<T, OB, 1>(gw, ldgw, gwide, span, xp, offsets);
-    case 2: return weight_block<T, OB, 2>(gw, ldgw, gwide, span, xp, offsets);
-    case 3: return weight_block<T, OB, 3>(gw, ldgw, gwide, span, xp, offsets);
-    default: return weight_block<T, OB, 4>(gw, ldgw, gwide, span, xp, offsets);
+    case 1: return weight_block<T, OB, 1>(acc, ld, grp, span, offsets);
+    case 2: return weight_block<T, OB, 2>(acc, ld, grp, span, offsets);
+    case 3: return weight_block<T, OB, 3>(acc, ld, grp, span, offsets);
+    default: return weight_block<T, OB, 4>(acc, ld, grp, span, offsets);
   }
 }
 
-// gw [OC, taps] (lane-wise) += the weight adjoint of one image, in blocks of up to 4 channels x 4 taps.
+// acc [OC, taps] (lane-wise) += the weight adjoint of a group of images, in blocks of up to 4
+// channels x 4 taps.
 template <class T>
-void weight_image(Vec<T>* gw, const T* gwide, int64_t channels, const T* xp, const std::vector<int64_t>& offsets,
+void weight_group(Vec<T>* acc, const Group<T>& grp, int64_t channels, const std::vector<int64_t>& offsets,
                   int64_t span) {
   const int64_t taps = offsets.size();
   for (int64_t o = 0; o < channels; o += 4)
     for (int64_t k = 0; k < taps; k += 4) {
       const int64_t kb = std::min<int64_t>(4, taps - k);
-      Vec<T>* dst = gw + o * taps + k;
-      const T* gs = gwide + o * span;
+      Vec<T>* dst = acc + o * taps + k;
+      const Group<T> rows{grp.xp, grp.x_stride, grp.gwide + o * span, grp.g_stride, grp.count};
       const int64_t* off = offsets.data() + k;
       switch (std::min<int64_t>(4, channels - o)) {
-        case 1: weight_block_taps<T, 1>(kb, dst, taps, gs, span, xp, off); break;
-        case 2: weight_block_taps<T, 2>(kb, dst, taps, gs, span, xp, off); break;
-        case 3: weight_block_taps<T, 3>(kb, dst, taps, gs, span, xp, off); break;
-        default: weight_block_taps<T, 4>(kb, dst, taps, gs, span, xp, off); break;
+        case 1: weight_block_taps<T, 1>(kb, dst, taps, rows, span, off); break;
+        case 2: weight_block_taps<T, 2>(kb, dst, taps, rows, span, off); break;
+        case 3: weight_block_taps<T, 3>(kb, dst, taps, rows, span, off); break;
+        default: weight_block_taps<T, 4>(kb, dst, taps, rows, span, off); break;
       }
     }
 }
@@ -315,16 +346,23 @@ void backward_weight(T* gw, const T* x, const T* gy, const Conv2dGeometry& g) {
   // Chunk c sums images [c * batch / chunks, (c + 1) * batch / chunks) into partials[c].
   std::vector<T> partials(chunks * wsize, T(0));
   parallel_for(chunks, g.batch / chunks * g.out_channels * l.taps * l.span, [&](int64_t begin, int64_t end) {
-    std::unique_ptr<T[]> xp(new T[g.in_channels * l.plane]);
-    // The output gradient in the wide layout: zeros in the dropped columns and the tail.
-    std::vector<T> gwide(g.out_channels * l.span, T(0));
+    // Up to kGroup images at a time, laid out for the kernel (the output gradient's dropped
+    // columns and tail stay zero).
+    const int64_t x_stride = g.in_channels * l.plane, g_stride = g.out_channels * l.span;
+    std::unique_ptr<T[]> xp(new T[kGroup * x_stride]);
+    std::vector<T> gwide(kGroup * g_stride, T(0));
     std::vector<Vec<T>> acc(wsize);
     for (int64_t c = begin; c < end; ++c) {
       std::fill(acc.begin(), acc.end(), Vec<T>{});
-      for (int64_t n = c * g.batch / chunks; n < (c + 1) * g.batch / chunks; ++n) {
-        pad_image(xp.get(), x + n * in_plane, g, l);
-        widen_grad(gwide.data(), gy + n * g.out_channels * out_hw, g, l);
-        weight_image(acc.data(), gwide.data(), g.out_channels, xp.get(), offsets, l.span);
+      const int64_t last = (c + 1) * g.batch / chunks;
+      for (int64_t n0 = c * g.batch / chunks; n0 < last; n0 += kGroup) {
+        const int64_t count = std::min(kGroup, last - n0);
+        for (int64_t i = 0; i < count; ++i) {
+          pad_image(xp.get() + i * x_stride, x + (n0 + i) * in_plane, g, l);
+          widen_grad(gwide.data() + i * g_stride, gy + (n0 + i) * g.out_channels * out_hw, g, l);
+        }
+        weight_group(acc.data(), Group<T>{xp.get(), x_stride, gwide.data(), g_stride, count}, g.out_channels,
+                     offsets, l.span);
       }
       for (int64_t i = 0; i < wsize; ++i)
         for (int64_t j = 0; j < kBlock; ++j) partials[c * wsize + i] += acc[i][j];
