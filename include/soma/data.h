@@ -7,5 +7,6 @@
 #include "soma/data/fashion_mnist.h"
 #include "soma/data/idx.h"
 #include "soma/data/image.h"
+#include "soma/data/masking.h"
 #include "soma/data/split.h"
 #include "soma/data/transforms.h"
