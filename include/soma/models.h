@@ -6,6 +6,7 @@
 
 #include "soma/models/bert.h"
 #include "soma/models/language_model.h"
+#include "soma/models/seq2seq.h"
 #include "soma/nn.h"
 
 namespace soma::models {
