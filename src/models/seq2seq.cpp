@@ -243,24 +243,36 @@ NextTokenLogProbs Seq2SeqTransformer::stepper(const Tensor& src, int64_t beams) 
   };
 }
 
+namespace {
+
+// Evaluation mode for the scope of a decoding call, the previous mode restored even on an error.
+class EvalGuard {
+ public:
+  explicit EvalGuard(nn::Module& m) : m_(m), was_training_(m.is_training()) { m.eval(); }
+  ~EvalGuard() { m_.train(was_training_); }
+
+ private:
+  nn::Module& m_;
+  bool was_training_;
+};
+
+}  // namespace
+
 Tensor Seq2SeqTransformer::greedy_decode(const Tensor& src, int64_t max_len) {
   NoGradGuard no_grad;
-  const bool was_training = is_training();
-  eval();
-  Tensor out = greedy_search(stepper(src, 1), src.size(0), config.special, std::min(max_len, config.max_len - 1));
-  train(was_training);
-  return out;
+  EvalGuard eval_mode(*this);
+  NextTokenLogProbs step = stepper(src, 1);
+  return greedy_search(step, src.size(0), config.special, std::min(max_len, config.max_len - 1));
 }
 
 BeamSearchOutput Seq2SeqTransformer::beam_decode(const Tensor& src, const BeamSearchOptions& options) {
   NoGradGuard no_grad;
-  const bool was_training = is_training();
-  eval();
+  EvalGuard eval_mode(*this);
   BeamSearchOptions o = options;
-  o.max_len = std::min(o.max_len, config.max_len - 1);
-  BeamSearchOutput out = beam_search(stepper(src, o.beam_width), src.size(0), config.special, o);
-  train(was_training);
-  return out;
+  o.max_len = std::min(o.max_len, config.max_len - 1);  // BOS takes one position
+  SOMA_CHECK(o.beam_width > 0, "beam_search: beam_width must be positive, got {}", o.beam_width);
+  NextTokenLogProbs step = stepper(src, o.beam_width);
+  return beam_search(step, src.size(0), config.special, o);
 }
 
 }  // namespace soma::models
