@@ -9,7 +9,6 @@
 #include "soma/grad_mode.h"
 #include "soma/math.h"
 #include "soma/nn/functional.h"
-#include "soma/views.h"
 
 namespace soma::models {
 
