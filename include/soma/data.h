@@ -8,6 +8,7 @@
 #include "soma/data/fashion_mnist.h"
 #include "soma/data/idx.h"
 #include "soma/data/image.h"
+#include "soma/data/masking.h"
 #include "soma/data/split.h"
 #include "soma/data/text.h"
 #include "soma/data/tokenizer.h"

@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "soma/models/bert.h"
 #include "soma/models/language_model.h"
+#include "soma/models/seq2seq.h"
 #include "soma/nn.h"
 
 namespace soma::models {
