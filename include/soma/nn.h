@@ -13,4 +13,5 @@
 #include "soma/nn/module.h"
 #include "soma/nn/normalization.h"
 #include "soma/nn/pooling.h"
+#include "soma/nn/rnn.h"
 #include "soma/nn/summary.h"
