@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "soma/models/char_rnn.h"
 #include "soma/models/language_model.h"
 #include "soma/nn.h"
 

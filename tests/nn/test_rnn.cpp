@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autograd/node.h"
 #include "kernels/cpu/rnn.h"
 #include "nn/layers_helpers.h"
 
@@ -142,3 +143,239 @@ void check_all(DType dtype, double rtol, double atol) {
 TEST(Rnn, LayersMatchPyTorchFloat64) { check_all(kFloat64, 1e-10, 1e-12); }
 
 TEST(Rnn, LayersMatchPyTorchFloat32) { check_all(kFloat32, 1e-5, 1e-6); }
+
+TEST(Rnn, CellsMatchPyTorch) {
+  Tensor x = closed({3, 3}, 1.7, 0.3).to(kFloat32), h = closed({3, 4}, 0.9, 0.0, true, 0.5).to(kFloat32),
+         c = closed({3, 4}, 1.3, 0.5, false, 0.5).to(kFloat32);
+  nn::LSTMCell lstm(3, 4);
+  fill_params(lstm, kFloat32);
+  auto [hn, cn] = lstm.forward(x, h, c);
+  EXPECT_TRUE(allclose(hn.to(kFloat64), golden(kLstmCellH, {3, 4}), 1e-5, 1e-6));
+  EXPECT_TRUE(allclose(cn.to(kFloat64), golden(kLstmCellC, {3, 4}), 1e-5, 1e-6));
+  nn::GRUCell gru(3, 4);
+  fill_params(gru, kFloat32);
+  EXPECT_TRUE(allclose(gru.forward(x, h).to(kFloat64), golden(kGruCellH, {3, 4}), 1e-5, 1e-6));
+  nn::RNNCell rnn(3, 4);
+  fill_params(rnn, kFloat32);
+  EXPECT_TRUE(allclose(rnn.forward(x, h).to(kFloat64), golden(kRnnCellH, {3, 4}), 1e-5, 1e-6));
+  // A missing state means zeros.
+  EXPECT_TRUE(allclose(gru.forward(x), gru.forward(x, zeros({3, 4}))));
+  EXPECT_EQ(lstm.str(), "LSTMCell(3, 4)");
+}
+
+TEST(Rnn, ParameterNamesAndShapesArePyTorchs) {
+  nn::LSTM lstm(3, 4, {.num_layers = 2, .bidirectional = true});
+  std::vector<std::string> names;
+  for (auto& [name, p] : lstm.named_parameters()) names.push_back(name);
+  const std::vector<std::string> want = {
+      "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l0_reverse", "weight_hh_l0_reverse",
+      "bias_ih_l0_reverse", "bias_hh_l0_reverse", "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
+      "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"};
+  EXPECT_EQ(names, want);
+  EXPECT_EQ(lstm.layer_weights(1, 0).w_ih.shape(), Shape({16, 8}));  // layer 1 sees both directions
+  EXPECT_EQ(lstm.layer_weights(0, 1).w_hh.shape(), Shape({16, 4}));
+  nn::GRU gru(5, 6, {.bias = false});
+  EXPECT_EQ(gru.num_parameters(), 18 * 5 + 18 * 6);
+  // Initialization: U(-1/sqrt(H), 1/sqrt(H)), spread over the interval.
+  nn::LSTM big(8, 100);
+  Tensor w = big.layer_weights(0, 0).w_hh;
+  EXPECT_LE(w.abs().max().item(), 0.1);
+  EXPECT_GT(w.abs().max().item(), 0.09);
+  EXPECT_EQ(lstm.str().substr(0, 48), "LSTM(3, 4, num_layers=2, bidirectional=true)");
+  EXPECT_EQ(nn::RNN(2, 3, {.nonlinearity = "relu"}).extra_repr(), "2, 3, nonlinearity=relu");
+}
+
+namespace {
+struct Case {
+  F::RNNCellType type;
+  bool lengths, reverse;
+};
+const Case kCases[] = {{F::RNNCellType::kLSTM, false, false}, {F::RNNCellType::kLSTM, true, true},
+                       {F::RNNCellType::kGRU, true, false},   {F::RNNCellType::kGRU, false, true},
+                       {F::RNNCellType::kRNNTanh, true, true}, {F::RNNCellType::kRNNRelu, false, false}};
+
+int64_t gates(F::RNNCellType t) { return t == F::RNNCellType::kLSTM ? 4 : t == F::RNNCellType::kGRU ? 3 : 1; }
+
+// Inputs of a layer call: x [T, B, I] (a strided view), h0, c0 (LSTM), w_ih, w_hh, b_ih, b_hh.
+TensorList layer_inputs(F::RNNCellType t, int64_t T, int64_t B, int64_t I, int64_t H, DType dtype, Generator& gen) {
+  const int64_t G = gates(t) * H;
+  const double w_scale = 1.0 / std::sqrt(static_cast<double>(H));  // keeps pre-activations O(1)
+  TensorList in = {randn({B, T, I}, dtype, &gen).transpose(0, 1), randn({B, H}, dtype, &gen) * 0.5,
+                   t == F::RNNCellType::kLSTM ? randn({B, H}, dtype, &gen) * 0.5 : Tensor(),
+                   randn({G, I}, dtype, &gen) * w_scale, randn({G, H}, dtype, &gen) * w_scale,
+                   randn({G}, dtype, &gen) * 0.3, randn({G}, dtype, &gen) * 0.3};
+  for (Tensor& x : in)
+    if (x.defined()) x.requires_grad_();
+  return in;
+}
+
+using LayerFn = F::RNNLayerOutput (*)(F::RNNCellType, const Tensor&, const Tensor&, const Tensor&,
+                                      const F::RNNLayerWeights&, const Tensor&, bool);
+
+// The layer's outputs (output, h and c) as a list, for gradcheck.
+TensorList call(LayerFn f, const Case& c, const TensorList& in, const Tensor& lengths) {
+  F::RNNLayerOutput r = f(c.type, in[0], in[1], in[2], {in[3], in[4], in[5], in[6]}, c.lengths ? lengths : Tensor(),
+                          c.reverse);
+  TensorList out = {r.output, r.h};
+  if (r.c.defined()) out.push_back(r.c);
+  return out;
+}
+}  // namespace
+
+TEST(Rnn, FusedLayerGradcheck) {
+  Generator gen(3);
+  const Tensor lengths = from_vector(std::vector<int64_t>{3, 1});
+  for (const Case& c : kCases) {
+    TensorList in = layer_inputs(c.type, 3, 2, 2, 2, kFloat64, gen);
+    TensorList checked;
+    for (const Tensor& t : in)
+      if (t.defined()) checked.push_back(t);
+    auto f = [&](const TensorList& a) {
+      TensorList full = in;
+      for (size_t i = 0, k = 0; i < in.size(); ++i)
+        if (in[i].defined()) full[i] = a[k++];
+      return call(F::rnn_layer, c, full, lengths);
+    };
+    EXPECT_NO_THROW(gradcheck(f, checked)) << static_cast<int>(c.type) << " lengths=" << c.lengths;
+    EXPECT_NO_THROW(gradgradcheck(f, checked)) << static_cast<int>(c.type) << " lengths=" << c.lengths;
+  }
+}
+
+TEST(Rnn, FusedMatchesComposed) {
+  // float32, sizes above the parallel grain of the pointwise kernels, a strided input.
+  Generator gen(5);
+  const Tensor lengths = from_vector(std::vector<int64_t>{7, 2, 5, 7, 1, 6, 3, 4, 7, 5, 2, 6, 1, 7, 3, 5});
+  for (const Case& c : kCases) {
+    TensorList in = layer_inputs(c.type, 7, 16, 5, 64, kFloat32, gen);
+    TensorList fused = call(F::rnn_layer, c, in, lengths), composed = call(F::rnn_layer_composed, c, in, lengths);
+    ASSERT_EQ(fused.size(), composed.size());
+    EXPECT_EQ(fused[0].grad_fn()->name(), std::string(c.type == F::RNNCellType::kLSTM  ? "lstm"
+                                                      : c.type == F::RNNCellType::kGRU ? "gru"
+                                                                                        : "rnn"));
+    TensorList gouts;
+    for (size_t i = 0; i < fused.size(); ++i) {
+      EXPECT_TRUE(allclose(fused[i], composed[i], 1e-4, 1e-5)) << "output " << i << " type " << static_cast<int>(c.type);
+      gouts.push_back(randn(fused[i].shape(), kFloat32, &gen));
+    }
+    TensorList wrt;
+    for (const Tensor& t : in)
+      if (t.defined()) wrt.push_back(t);
+    TensorList gf = autograd::grad(fused, wrt, gouts), gc = autograd::grad(composed, wrt, gouts);
+    for (size_t i = 0; i < gf.size(); ++i) EXPECT_TRUE(allclose(gf[i], gc[i], 1e-4, 1e-5)) << "grad " << i << " type " << static_cast<int>(c.type);
+  }
+}
+
+TEST(Rnn, KernelMatchesReference) {
+  Generator gen(9);
+  const int64_t T = 5, B = 24, I = 7, H = 48;
+  std::vector<int64_t> lengths = {5, 1, 3, 4, 2, 5, 5, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 1, 2, 3, 4, 5, 5, 5};
+  for (const Case& c : kCases) {
+    const auto kind = static_cast<kernels::RNNCellKind>(static_cast<int>(c.type));
+    const int64_t G = gates(c.type) * H, W = kernels::rnn_saved_width(kind, H);
+    Tensor x = randn({T, B, I}, kFloat32, &gen), wi = randn({G, I}, kFloat32, &gen) * 0.3,
+           wh = randn({G, H}, kFloat32, &gen) * 0.3, bi = randn({G}, kFloat32, &gen), bh = randn({G}, kFloat32, &gen);
+    kernels::RNNLayerArgs<float> a{kind, T, B, I, H, c.reverse, x.data<float>(), wi.data<float>(), wh.data<float>(),
+                                   bi.data<float>(), bh.data<float>(), c.lengths ? lengths.data() : nullptr};
+    const bool lstm = c.type == F::RNNCellType::kLSTM;
+    struct Run {
+      Tensor out, hs, cs, gates, dx, dh0, dc0, dwi, dwh, dbi, dbh;
+    };
+    Tensor go = randn({T, B, H}, kFloat32, &gen), gh = randn({B, H}, kFloat32, &gen), gc = randn({B, H}, kFloat32, &gen);
+    Tensor h0 = randn({B, H}, kFloat32, &gen), c0 = randn({B, H}, kFloat32, &gen);
+    auto run = [&](bool reference) {
+      Run r{empty({T, B, H}), empty({T + 1, B, H}), empty({T + 1, B, H}), empty({T, B, W}), empty({T, B, I}),
+            empty({B, H}), empty({B, H}), empty({G, I}), empty({G, H}), empty({G}), empty({G})};
+      r.hs[kernels::rnn_initial_slot(c.reverse, T)].copy_(h0);
+      r.cs[kernels::rnn_initial_slot(c.reverse, T)].copy_(c0);
+      auto fwd = reference ? kernels::rnn_layer_forward_reference<float> : kernels::rnn_layer_forward<float>;
+      auto bwd = reference ? kernels::rnn_layer_backward_reference<float> : kernels::rnn_layer_backward<float>;
+      fwd(a, r.out.data<float>(), r.hs.data<float>(), lstm ? r.cs.data<float>() : nullptr, r.gates.data<float>());
+      bwd(a, go.data<float>(), gh.data<float>(), gc.data<float>(), r.hs.data<float>(), r.cs.data<float>(),
+          r.gates.data<float>(), r.dx.data<float>(), r.dh0.data<float>(), r.dc0.data<float>(), r.dwi.data<float>(),
+          r.dwh.data<float>(), r.dbi.data<float>(), r.dbh.data<float>());
+      return r;
+    };
+    Run fast = run(false), ref = run(true);
+    EXPECT_TRUE(allclose(fast.out, ref.out, 1e-4, 1e-5));
+    EXPECT_TRUE(allclose(fast.hs, ref.hs, 1e-4, 1e-5));
+    EXPECT_TRUE(allclose(fast.dx, ref.dx, 1e-4, 1e-4));
+    EXPECT_TRUE(allclose(fast.dh0, ref.dh0, 1e-4, 1e-4));
+    EXPECT_TRUE(allclose(fast.dwi, ref.dwi, 1e-4, 1e-4));
+    EXPECT_TRUE(allclose(fast.dwh, ref.dwh, 1e-4, 1e-4));
+    EXPECT_TRUE(allclose(fast.dbi, ref.dbi, 1e-4, 1e-4));
+    EXPECT_TRUE(allclose(fast.dbh, ref.dbh, 1e-4, 1e-4));
+    if (lstm) EXPECT_TRUE(allclose(fast.dc0, ref.dc0, 1e-4, 1e-4));
+  }
+}
+
+TEST(Rnn, VariableLengthsBehaveLikeTruncatedSequences) {
+  // A row of length n gives the same outputs and final state as running it alone on n steps;
+  // past n its outputs are zero. Bidirectional: the reverse direction starts at step n - 1.
+  Generator gen(13);
+  nn::GRU gru(3, 5, {.batch_first = true, .bidirectional = true});
+  Tensor x = randn({2, 6, 3}, kFloat32, &gen);
+  nn::RNNResult full = gru.forward(x, {}, from_vector(std::vector<int64_t>{6, 4}));
+  nn::RNNResult alone = gru.forward(x.narrow(0, 1, 1).narrow(1, 0, 4), {});
+  EXPECT_TRUE(allclose(full.output.narrow(0, 1, 1).narrow(1, 0, 4), alone.output, 1e-5, 1e-6));
+  EXPECT_TRUE(allclose(full.state.h.narrow(1, 1, 1), alone.state.h, 1e-5, 1e-6));
+  EXPECT_EQ(full.output.narrow(0, 1, 1).narrow(1, 4, 2).abs().sum().item(), 0.0);
+}
+
+TEST(Rnn, DropoutBetweenLayersInTrainingOnly) {
+  manual_seed(2);
+  nn::LSTM with(4, 6, {.num_layers = 2, .dropout = 0.5});
+  nn::LSTM without(4, 6, {.num_layers = 2});
+  without.load_state_dict(with.state_dict());
+  Tensor x = randn({5, 3, 4});
+  EXPECT_FALSE(allclose(with(x), without(x)));
+  with.eval();
+  EXPECT_TRUE(allclose(with(x), without(x)));
+}
+
+TEST(Rnn, ErrorsNameTheProblem) {
+  nn::LSTM lstm(3, 4);
+  nn::GRU gru(3, 4);
+  Tensor x = zeros({5, 2, 3});
+  EXPECT_NE(error_of([&] { lstm(zeros({5, 3})); }).find("LSTM: expected an input of 3 dims ([T, B, I]), got shape [5, 3]"), std::string::npos);
+  EXPECT_NE(error_of([&] { lstm(zeros({5, 2, 4})); }).find("does not match input_size 3"), std::string::npos);
+  EXPECT_NE(error_of([&] { lstm.forward(x, {zeros({1, 3, 4}), {}}); }).find("h0 of shape [1, 3, 4] does not match [1, 2, 4]"), std::string::npos);
+  EXPECT_NE(error_of([&] { gru.forward(x, {{}, zeros({1, 2, 4})}); }).find("GRU: a cell state c0 is only for LSTM"), std::string::npos);
+  EXPECT_NE(error_of([&] { gru.forward(x, {}, from_vector(std::vector<int64_t>{5, 6})); }).find("gru: lengths[1] = 6 is outside [1, 5]"), std::string::npos);
+  EXPECT_NE(error_of([&] { gru.forward(x, {}, from_vector(std::vector<int64_t>{0, 2})); }).find("lengths[0] = 0 is outside"), std::string::npos);
+  EXPECT_NE(error_of([&] { gru.forward(x, {}, tensor({5, 5})); }).find("lengths must be int64 [2]"), std::string::npos);
+  EXPECT_NE(error_of([&] { gru(zeros({5, 2, 3}, kInt64)); }).find("expected a float32 or float64 input"), std::string::npos);
+  EXPECT_NE(error_of([&] { gru(zeros({0, 2, 3})); }).find("has no time steps or no batch rows"), std::string::npos);
+  EXPECT_NE(error_of([] { nn::RNN(3, 4, {.nonlinearity = "sigmoid"}); }).find("nonlinearity must be \"tanh\" or \"relu\""), std::string::npos);
+  EXPECT_NE(error_of([] { nn::LSTM(3, 0); }).find("input_size and hidden_size must be positive"), std::string::npos);
+  F::RNNLayerWeights w = gru.layer_weights(0, 0);
+  w.w_hh = zeros({12, 3});
+  EXPECT_NE(error_of([&] { F::rnn_layer(F::RNNCellType::kGRU, x, {}, {}, w); }).find("gru: weight_hh of shape [12, 3] does not match the expected shape [12, 4]"), std::string::npos);
+  EXPECT_NE(error_of([&] { F::lstm_cell(x, {}, {}, lstm.layer_weights(0, 0)); }).find("lstm_cell: expected an input [B, I] of 2 dims"), std::string::npos);
+  EXPECT_NE(error_of([&] { lstm.layer_weights(1, 0); }).find("no layer 1 direction 0"), std::string::npos);
+}
+
+TEST(CharRnn, LogitsAndStatefulSteps) {
+  manual_seed(4);
+  for (const char* cell : {"lstm", "gru"}) {
+    models::CharRNN model(11, {.embedding_dim = 6, .hidden_size = 8, .num_layers = 2, .cell = cell});
+    EXPECT_EQ(model.vocab_size(), 11);
+    EXPECT_EQ(model.context_length(), 0);
+    Tensor tokens = randint(0, 11, {2, 7});
+    Tensor logits = model.logits(tokens);
+    EXPECT_EQ(logits.shape(), Shape({2, 7, 11}));
+    // Feeding the tokens in pieces while carrying the state gives the same logits.
+    nn::RNNState state;
+    Tensor a = model.step(tokens.narrow(1, 0, 3), state);
+    TensorList pieces = {a};
+    for (int64_t t = 3; t < 7; ++t) pieces.push_back(model.step(tokens.narrow(1, t, 1), state));
+    EXPECT_TRUE(allclose(cat(pieces, 1), logits, 1e-5, 1e-6)) << cell;
+    EXPECT_EQ(state.h.shape(), Shape({2, 2, 8}));
+  }
+  models::CharRNN model(5);
+  std::vector<std::string> names;
+  for (auto& [name, p] : model.named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"emb.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0",
+                                              "rnn.bias_hh_l0", "head.weight", "head.bias"}));
+  EXPECT_NE(error_of([] { models::CharRNN(5, {.cell = "rnn"}); }).find("cell must be \"lstm\" or \"gru\""), std::string::npos);
+  EXPECT_NE(error_of([&] { model.logits(zeros({3}, kInt64)); }).find("expected tokens [B, T] of 2 dims"), std::string::npos);
+}

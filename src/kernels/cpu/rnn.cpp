@@ -73,12 +73,12 @@ template <class T>
 bool active(const RNNLayerArgs<T>& a, int64_t t, int64_t b) { return !a.lengths || t < a.lengths[b]; }
 
 // ---- pointwise gate kernels: one batch row, vectors of length H ------------------------------------
-// g: the row's pre-activations (input and recurrent parts summed; for GRU gi holds W_i x + b_i and
-// gh holds W_h h + b_h), overwritten with what backward needs.
+// g: the row's pre-activations (input and recurrent parts summed), overwritten with what backward
+// needs; for GRU gi holds W_i x + b_i and gh holds W_h h + b_h, and `saved` gets r, z, n, gh_n.
 
 template <class P, class T>
-void lstm_row(T* g, const T* cp, T* c, T* h, int64_t H) {
-  T *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
+void lstm_row(T* g, const T* __restrict cp, T* __restrict c, T* __restrict h, int64_t H) {
+  T *__restrict gi = g, *__restrict gf = g + H, *__restrict gg = g + 2 * H, *__restrict go = g + 3 * H;
   for (int64_t j = 0; j < H; ++j) {
     const T i = P::sigmoid(gi[j]), f = P::sigmoid(gf[j]), u = P::tanh(gg[j]), o = P::sigmoid(go[j]);
     const T cn = f * cp[j] + i * u;
@@ -89,12 +89,12 @@ void lstm_row(T* g, const T* cp, T* c, T* h, int64_t H) {
 }
 
 template <class P, class T>
-void gru_row(const T* gi, const T* gh, const T* b_hh, const T* hp, T* saved, T* h, int64_t H) {
-  T *r_s = saved, *z_s = saved + H, *n_s = saved + 2 * H, *hn_s = saved + 3 * H;
+void gru_row(const T* __restrict gi, const T* __restrict gh, const T* __restrict hp, T* saved, T* __restrict h,
+             int64_t H) {
+  T *__restrict r_s = saved, *__restrict z_s = saved + H, *__restrict n_s = saved + 2 * H, *__restrict hn_s = saved + 3 * H;
   for (int64_t j = 0; j < H; ++j) {
-    const T bhr = b_hh ? b_hh[j] : T(0), bhz = b_hh ? b_hh[H + j] : T(0), bhn = b_hh ? b_hh[2 * H + j] : T(0);
-    const T r = P::sigmoid(gi[j] + gh[j] + bhr), z = P::sigmoid(gi[H + j] + gh[H + j] + bhz);
-    const T hn = gh[2 * H + j] + bhn;
+    const T r = P::sigmoid(gi[j] + gh[j]), z = P::sigmoid(gi[H + j] + gh[H + j]);
+    const T hn = gh[2 * H + j];
     const T n = P::tanh(gi[2 * H + j] + r * hn);
     r_s[j] = r, z_s[j] = z, n_s[j] = n, hn_s[j] = hn;
     h[j] = (T(1) - z) * n + z * hp[j];
@@ -102,7 +102,7 @@ void gru_row(const T* gi, const T* gh, const T* b_hh, const T* hp, T* saved, T* 
 }
 
 template <class P, class T>
-void simple_row(RNNCellKind kind, T* g, T* h, int64_t H) {
+void simple_row(RNNCellKind kind, T* __restrict g, T* __restrict h, int64_t H) {
   if (kind == RNNCellKind::kTanh)
     for (int64_t j = 0; j < H; ++j) g[j] = P::tanh(g[j]);
   else
@@ -113,7 +113,8 @@ void simple_row(RNNCellKind kind, T* g, T* h, int64_t H) {
 // Backward of one row. dh: gradient reaching the new h (carry + output); on return `carry` holds
 // the part of dh_prev that does not go through W_hh, and dc the gradient of c_prev.
 template <class P, class T>
-void lstm_row_backward(const T* g, const T* cp, const T* c, const T* dh, T* dc, T* dg, T* carry, int64_t H) {
+void lstm_row_backward(const T* __restrict g, const T* __restrict cp, const T* __restrict c, const T* __restrict dh,
+                       T* __restrict dc, T* __restrict dg, T* __restrict carry, int64_t H) {
   const T *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
   for (int64_t j = 0; j < H; ++j) {
     const T i = gi[j], f = gf[j], u = gg[j], o = go[j];
@@ -130,7 +131,8 @@ void lstm_row_backward(const T* g, const T* cp, const T* c, const T* dh, T* dc, 
 }
 
 template <class T>
-void gru_row_backward(const T* saved, const T* hp, const T* dh, T* dgi, T* dgh, T* carry, int64_t H) {
+void gru_row_backward(const T* __restrict saved, const T* __restrict hp, const T* __restrict dh, T* __restrict dgi,
+                      T* __restrict dgh, T* __restrict carry, int64_t H) {
   const T *rs = saved, *zs = saved + H, *ns = saved + 2 * H, *hns = saved + 3 * H;
   for (int64_t j = 0; j < H; ++j) {
     const T r = rs[j], z = zs[j], n = ns[j], d = dh[j];
@@ -144,7 +146,8 @@ void gru_row_backward(const T* saved, const T* hp, const T* dh, T* dgi, T* dgh, 
 }
 
 template <class T>
-void simple_row_backward(RNNCellKind kind, const T* h, const T* dh, T* dg, T* carry, int64_t H) {
+void simple_row_backward(RNNCellKind kind, const T* __restrict h, const T* __restrict dh, T* __restrict dg,
+                         T* __restrict carry, int64_t H) {
   for (int64_t j = 0; j < H; ++j) {
     dg[j] = kind == RNNCellKind::kTanh ? dh[j] * (T(1) - h[j] * h[j]) : (h[j] > T(0) ? dh[j] : T(0));
     carry[j] = T(0);
@@ -176,10 +179,13 @@ void forward_impl(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs, T* gates) {
     T* cn = lstm ? cs + (a.reverse ? t : t + 1) * BH : nullptr;
     const T* cp = lstm ? cn + prev_off : nullptr;
     T* pt = pre + t * B * G;
-    if (gru)
-      P::gemm(false, true, B, G, H, hp, H, a.w_hh, H, T(0), gh.data(), G);
-    else
+    if (gru) {  // gh = W_hh h + b_hh
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t j = 0; j < G; ++j) gh[b * G + j] = a.b_hh ? a.b_hh[j] : T(0);
+      P::gemm(false, true, B, G, H, hp, H, a.w_hh, H, T(1), gh.data(), G);
+    } else {
       P::gemm(false, true, B, G, H, hp, H, a.w_hh, H, T(1), pt, G);
+    }
     P::rows(B, row_cost(H), [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
         T* o = out + (t * B + b) * H;
@@ -194,7 +200,7 @@ void forward_impl(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs, T* gates) {
         if (lstm)
           lstm_row<P>(pt + b * G, cp + b * H, cn + b * H, h, H);
         else if (gru)
-          gru_row<P>(pt + b * G, gh.data() + b * G, a.b_hh, hp + b * H, gates + (t * B + b) * W, h, H);
+          gru_row<P>(pt + b * G, gh.data() + b * G, hp + b * H, gates + (t * B + b) * W, h, H);
         else
           simple_row<P>(a.kind, pt + b * G, h, H);
         std::memcpy(o, h, H * sizeof(T));
