@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -32,13 +33,113 @@ void blas(bool ta, bool tb, int64_t n, int64_t m, int64_t k, const double* a, in
               b, ldb, beta, c, ldc);
 }
 
-// The fast path: OpenBLAS, vectorized float math, pointwise work split over batch rows.
+// ---- the recurrent product with W_hh packed once per layer call ------------------------------------
+// Each step multiplies the B rows of the state by the same weight; BLAS would repack the weight
+// on every one of the T calls. Here it is packed once into panels of kLanes output columns
+// ([K][kLanes] contiguous, zero-padded), and a register-blocked kernel computes MR rows by two
+// panels at a time. Panels are split over threads (each output element has one owner).
+template <class T>
+struct VecOf;
+template <>
+struct VecOf<float> {
+  typedef float type __attribute__((vector_size(64)));
+};
+template <>
+struct VecOf<double> {
+  typedef double type __attribute__((vector_size(64)));
+};
+template <class T>
+using Vec = typename VecOf<T>::type;
+template <class T>
+constexpr int64_t kLanes = 64 / sizeof(T);
+
+template <class T>
+class PackedProduct {
+ public:
+  // The right operand B [k, n] with element (i, j) at b[i * rs + j * cs].
+  PackedProduct(const T* b, int64_t k, int64_t n, int64_t rs, int64_t cs)
+      : k_(k), n_(n), panels_((n + kLanes<T> - 1) / kLanes<T>), data_(panels_ * k) {
+    for (int64_t p = 0; p < panels_; ++p)
+      for (int64_t i = 0; i < k; ++i) {
+        Vec<T> v = {};
+        for (int64_t l = 0; l < kLanes<T> && p * kLanes<T> + l < n; ++l) v[l] = b[i * rs + (p * kLanes<T> + l) * cs];
+        data_[p * k + i] = v;
+      }
+  }
+
+  // c[m, n] += a[m, k] · B (a and c row-major with leading dims lda, ldc).
+  void apply(const T* a, int64_t lda, int64_t m, T* c, int64_t ldc) const {
+    const int64_t pairs = (panels_ + 1) / 2;
+    parallel_for(pairs, m * k_ * 2 * kLanes<T>, [&](int64_t p0, int64_t p1) {
+      for (int64_t pp = p0; pp < p1; ++pp) {
+        const int64_t p = 2 * pp;
+        for (int64_t r = 0; r < m; r += kRows) {
+          const int64_t rows = std::min(kRows, m - r);
+          if (p + 1 < panels_)
+            block<2>(a + r * lda, lda, rows, p, c + r * ldc, ldc);
+          else
+            block<1>(a + r * lda, lda, rows, p, c + r * ldc, ldc);
+        }
+      }
+    });
+  }
+
+ private:
+  static constexpr int64_t kRows = 6;  // 6 x 2 accumulators of 64 bytes fit AVX-512's registers
+
+  template <int NR>
+  void block(const T* a, int64_t lda, int64_t rows, int64_t p, T* c, int64_t ldc) const {
+    switch (rows) {
+      case 6: return micro<6, NR>(a, lda, p, c, ldc);
+      case 5: return micro<5, NR>(a, lda, p, c, ldc);
+      case 4: return micro<4, NR>(a, lda, p, c, ldc);
+      case 3: return micro<3, NR>(a, lda, p, c, ldc);
+      case 2: return micro<2, NR>(a, lda, p, c, ldc);
+      default: return micro<1, NR>(a, lda, p, c, ldc);
+    }
+  }
+
+  template <int MR, int NR>
+  void micro(const T* a, int64_t lda, int64_t p, T* c, int64_t ldc) const {
+    Vec<T> acc[MR][NR] = {};
+    const Vec<T>* panel = data_.data() + p * k_;
+    for (int64_t i = 0; i < k_; ++i) {
+      Vec<T> b[NR];
+      for (int q = 0; q < NR; ++q) b[q] = panel[q * k_ + i];
+      for (int r = 0; r < MR; ++r) {
+        const T av = a[r * lda + i];
+        for (int q = 0; q < NR; ++q) acc[r][q] += av * b[q];
+      }
+    }
+    for (int r = 0; r < MR; ++r)
+      for (int q = 0; q < NR; ++q) {
+        const int64_t j0 = (p + q) * kLanes<T>, cols = std::min(kLanes<T>, n_ - j0);
+        T* out = c + r * ldc + j0;
+        if (cols == kLanes<T>) {
+          Vec<T> v;
+          std::memcpy(&v, out, sizeof v);
+          v += acc[r][q];
+          std::memcpy(out, &v, sizeof v);
+        } else {
+          for (int64_t l = 0; l < cols; ++l) out[l] += acc[r][q][l];
+        }
+      }
+  }
+
+  int64_t k_, n_, panels_;
+  std::vector<Vec<T>> data_;
+};
+
+// The fast path: OpenBLAS, the packed recurrent product, vectorized float math, pointwise work split over
+// batch rows.
 struct Fast {
   template <class T>
   static void gemm(bool ta, bool tb, int64_t n, int64_t m, int64_t k, const T* a, int64_t lda, const T* b,
                    int64_t ldb, T beta, T* c, int64_t ldc) {
     blas(ta, tb, n, m, k, a, lda, b, ldb, beta, c, ldc);
   }
+  template <class T>
+  using Recurrent = PackedProduct<T>;
   static float sigmoid(float x) { return vec::sigmoid(x); }
   static float tanh(float x) { return vec::tanh(x); }
   static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
@@ -61,6 +162,20 @@ struct Reference {
         c[i * ldc + j] = static_cast<T>(s + (beta == 0 ? 0.0 : double(beta) * c[i * ldc + j]));
       }
   }
+  // c[m, n] += a[m, k] · B with B's element (i, j) at b[i * rs + j * cs].
+  template <class T>
+  struct Recurrent {
+    const T* b;
+    int64_t k, n, rs, cs;
+    void apply(const T* a, int64_t lda, int64_t m, T* c, int64_t ldc) const {
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double sum = c[i * ldc + j];
+          for (int64_t p = 0; p < k; ++p) sum += double(a[i * lda + p]) * b[p * rs + j * cs];
+          c[i * ldc + j] = static_cast<T>(sum);
+        }
+    }
+  };
   template <class T>
   static T sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }
   template <class T>
@@ -172,6 +287,7 @@ void forward_impl(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs, T* gates) {
   P::gemm(false, true, S * B, G, I, a.x, I, a.w_ih, I, T(1), pre, G);
 
   const int64_t BH = B * H, prev_off = a.reverse ? BH : -BH;  // prev state slot relative to new
+  const typename P::template Recurrent<T> w_hh_t(a.w_hh, H, G, 1, H);  // W_hhᵀ [H, G]
   for (int64_t s = 0; s < S; ++s) {
     const int64_t t = a.reverse ? S - 1 - s : s;
     T* hn = hs + (a.reverse ? t : t + 1) * BH;
@@ -182,9 +298,9 @@ void forward_impl(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs, T* gates) {
     if (gru) {  // gh = W_hh h + b_hh
       for (int64_t b = 0; b < B; ++b)
         for (int64_t j = 0; j < G; ++j) gh[b * G + j] = a.b_hh ? a.b_hh[j] : T(0);
-      P::gemm(false, true, B, G, H, hp, H, a.w_hh, H, T(1), gh.data(), G);
+      w_hh_t.apply(hp, H, B, gh.data(), G);
     } else {
-      P::gemm(false, true, B, G, H, hp, H, a.w_hh, H, T(1), pt, G);
+      w_hh_t.apply(hp, H, B, pt, G);
     }
     P::rows(B, row_cost(H), [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
@@ -209,15 +325,6 @@ void forward_impl(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs, T* gates) {
   }
 }
 
-// Column sums of m [rows, cols] into out [cols].
-template <class T>
-void column_sums(const T* m, int64_t rows, int64_t cols, T* out) {
-  std::vector<double> acc(cols, 0.0);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t j = 0; j < cols; ++j) acc[j] += m[r * cols + j];
-  for (int64_t j = 0; j < cols; ++j) out[j] = static_cast<T>(acc[j]);
-}
-
 template <class P, class T>
 void backward_impl(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h, const T* grad_c, const T* hs,
                    const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh) {
@@ -233,6 +340,7 @@ void backward_impl(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h,
   if (grad_h) std::memcpy(carry.data(), grad_h, BH * sizeof(T));
   if (lstm && grad_c) std::memcpy(dc.data(), grad_c, BH * sizeof(T));
   const int64_t prev_off = a.reverse ? BH : -BH;
+  const typename P::template Recurrent<T> w_hh(a.w_hh, G, H, H, 1);  // W_hh [G, H]
 
   for (int64_t s = S - 1; s >= 0; --s) {
     const int64_t t = a.reverse ? S - 1 - s : s;
@@ -256,7 +364,7 @@ void backward_impl(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h,
           simple_row_backward(a.kind, g, d, dgi_row, carry.data() + b * H, H);
       }
     });
-    P::gemm(false, false, B, H, G, dgh + t * B * G, G, a.w_hh, H, T(1), carry.data(), H);
+    w_hh.apply(dgh + t * B * G, G, B, carry.data(), H);
   }
   std::memcpy(dh0, carry.data(), BH * sizeof(T));
   if (lstm) std::memcpy(dc0, dc.data(), BH * sizeof(T));
@@ -264,8 +372,10 @@ void backward_impl(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h,
   P::gemm(true, false, G, I, S * B, dgi.data(), G, a.x, I, T(0), dw_ih, I);
   P::gemm(false, false, S * B, I, G, dgi.data(), G, a.w_ih, I, T(0), dx, I);
   P::gemm(true, false, G, H, S * B, dgh, G, hprev, H, T(0), dw_hh, H);
-  if (db_ih) column_sums(dgi.data(), S * B, G, db_ih);
-  if (db_hh) column_sums(dgh, S * B, G, db_hh);
+  // Bias gradients: column sums, as products with a vector of ones.
+  const std::vector<T> ones(S * B, T(1));
+  if (db_ih) P::gemm(true, false, G, 1, S * B, dgi.data(), G, ones.data(), 1, T(0), db_ih, 1);
+  if (db_hh) P::gemm(true, false, G, 1, S * B, dgh, G, ones.data(), 1, T(0), db_hh, 1);
 }
 
 }  // namespace
