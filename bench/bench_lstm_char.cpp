@@ -13,8 +13,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -25,49 +23,6 @@ using namespace soma;
 namespace {
 
 constexpr int64_t kEmbedding = 64, kHidden = 256, kSeq = 100, kBatch = 32, kEvalBatches = 20;
-
-// The whole KJV text as `bible -f Gen1:1-Rev22:21` prints it (run from the temp directory: the
-// program may write a history file where it runs).
-std::string load_kjv() {
-  const std::string cmd = "cd '" + std::filesystem::temp_directory_path().string() + "' && bible -f Gen1:1-Rev22:21";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  SOMA_CHECK(pipe, "bench_lstm_char: cannot run `bible` (install bible-kjv and bible-kjv-text)");
-  std::string text;
-  char buf[1 << 16];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) text.append(buf, n);
-  const int status = pclose(pipe);
-  SOMA_CHECK(status == 0 && text.size() > 1000000, "bench_lstm_char: `bible -f` failed (status {}, {} bytes)", status,
-             text.size());
-  return text;
-}
-
-// Character ids over the sorted set of characters of `text` (the anchor's vocabulary).
-struct CharData {
-  Tensor ids;  // int64 [n]
-  int64_t vocab;
-};
-CharData encode(const std::string& text) {
-  const std::set<unsigned char> chars(text.begin(), text.end());
-  std::vector<int64_t> index(256, -1);
-  int64_t next = 0;
-  for (unsigned char c : chars) index[c] = next++;
-  std::vector<int64_t> ids(text.size());
-  for (size_t i = 0; i < text.size(); ++i) ids[i] = index[static_cast<unsigned char>(text[i])];
-  return {from_vector(ids), next};
-}
-
-// Random windows: x = data[i : i + seq], y = data[i + 1 : i + 1 + seq], batch of them.
-std::pair<Tensor, Tensor> get_batch(const Tensor& data, Generator& gen) {
-  Tensor starts = randint(0, data.size(0) - kSeq - 1, {kBatch}, kInt64, &gen);
-  Tensor x = empty({kBatch, kSeq}, kInt64), y = empty({kBatch, kSeq}, kInt64);
-  const int64_t* d = data.data<int64_t>();
-  for (int64_t b = 0; b < kBatch; ++b) {
-    const int64_t s = starts.data<int64_t>()[b];
-    std::copy(d + s, d + s + kSeq, x.data<int64_t>() + b * kSeq);
-    std::copy(d + s + 1, d + s + 1 + kSeq, y.data<int64_t>() + b * kSeq);
-  }
-  return {x, y};
-}
 
 Tensor loss_of(models::CharRNN& model, const Tensor& x, const Tensor& y) {
   Tensor logits = model.logits(x);
@@ -80,7 +35,7 @@ double val_loss(models::CharRNN& model, const Tensor& val) {
   Generator gen(999);
   double total = 0;
   for (int i = 0; i < kEvalBatches; ++i) {
-    auto [x, y] = get_batch(val, gen);
+    auto [x, y] = data::get_batch(val, kBatch, kSeq, &gen);
     total += loss_of(model, x, y).item();
   }
   model.train();
@@ -93,20 +48,23 @@ int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const int steps = argc > 2 ? std::atoi(argv[2]) : 300;
   set_num_threads(threads);
-  const CharData all = encode(load_kjv());
-  const int64_t n = static_cast<int64_t>(0.9 * static_cast<double>(all.ids.size(0)));
-  const Tensor train = all.ids.narrow(0, 0, n).contiguous(), val = all.ids.narrow(0, n, all.ids.size(0) - n).contiguous();
+  // The anchor's data: character ids over the sorted set of the text's characters, 90/10 split.
+  const std::string text = data::kjv_bible_text();
+  const data::CharTokenizer tokenizer = data::CharTokenizer::train(text);
+  const Tensor ids = from_vector(tokenizer.encode(text));
+  const int64_t n = static_cast<int64_t>(0.9 * static_cast<double>(ids.size(0)));
+  const Tensor train = ids.narrow(0, 0, n), val = ids.narrow(0, n, ids.size(0) - n);
 
   manual_seed(1234);
-  models::CharRNN model(all.vocab, {.embedding_dim = kEmbedding, .hidden_size = kHidden});
-  std::printf("# lstm_char: soma, threads=%d, vocab=%lld, params=%lld\n", threads, static_cast<long long>(all.vocab),
-              static_cast<long long>(model.num_parameters()));
+  models::CharRNN model(tokenizer.vocab_size(), {.embedding_dim = kEmbedding, .hidden_size = kHidden});
+  std::printf("# lstm_char: soma, threads=%d, vocab=%lld, params=%lld\n", threads,
+              static_cast<long long>(tokenizer.vocab_size()), static_cast<long long>(model.num_parameters()));
   optim::Adam opt(model.parameters(), {.lr = 2e-3});
   Generator gen(1);
   std::vector<double> times;
   for (int step = 1; step <= steps; ++step) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto [x, y] = get_batch(train, gen);
+    auto [x, y] = data::get_batch(train, kBatch, kSeq, &gen);
     Tensor loss = loss_of(model, x, y);
     opt.zero_grad();
     loss.backward();

@@ -214,7 +214,9 @@ RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0
                          const RNNLayerWeights& w_in, const Tensor& lengths_in, bool reverse) {
   const int64_t H = check_layer(type, input, h0_in, c0_in, w_in, lengths_in);
   auto cont = [](const Tensor& t) { return t.defined() ? t.contiguous() : t; };
-  const Tensor x = input.contiguous(), h0 = cont(h0_in), c0 = cont(c0_in), lengths = cont(lengths_in);
+  // lengths: a private copy, saved for backward.
+  const Tensor x = input.contiguous(), h0 = cont(h0_in), c0 = cont(c0_in),
+               lengths = lengths_in.defined() ? lengths_in.clone() : lengths_in;
   const RNNLayerWeights w{cont(w_in.w_ih), cont(w_in.w_hh), cont(w_in.b_ih), cont(w_in.b_hh)};
   const int64_t T = x.size(0), B = x.size(1), I = x.size(2);
   const bool lstm = type == RNNCellType::kLSTM;
