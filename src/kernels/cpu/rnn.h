@@ -3,10 +3,11 @@
 // sequence, forward and backward through time. T is float or double; all arrays contiguous.
 //
 // Forward: the input projection of all time steps is one GEMM ([T*B, I] x W_ihᵀ); each step is one
-// GEMM of the previous hidden state with W_hhᵀ ([B, H] x [H, G*H]) and a pointwise gate kernel that
-// applies the nonlinearities, updates c and h, and keeps the gate activations for backward.
-// Backward: per step (in reverse processing order) the pointwise gate backward and one GEMM
-// carrying dh back through W_hh; at the end three big GEMMs give dW_ih, dx and dW_hh.
+// product of the previous hidden state with W_hhᵀ ([B, H] x [H, G*H]) and a pointwise gate kernel
+// that applies the nonlinearities, updates c and h, and keeps the gate activations for backward.
+// Backward: per step (in reverse processing order) the pointwise gate backward and one product
+// carrying dh back through W_hh; at the end three big GEMMs give dW_ih, dx and dW_hh (all steps at
+// once). The per-step products use W_hh packed once per call (BLAS would repack it every step).
 //
 // Variable lengths: a batch row b takes part in time step t only when t < lengths[b]; outside,
 // its state is carried unchanged and its output is zero (what PyTorch's packed sequences give).
