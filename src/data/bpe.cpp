@@ -2,6 +2,8 @@
 // rank with a heap over each piece.
 #include "soma/data/bpe.h"
 
+#include <algorithm>
+#include <limits>
 #include <queue>
 
 #include "data/bytes.h"
@@ -199,6 +201,8 @@ BPETokenizer BPETokenizer::train(std::string_view corpus, int64_t vocab_size, st
 // ---- encoding and decoding -------------------------------------------------------------------------
 
 void BPETokenizer::encode_piece(std::string_view piece, std::vector<int64_t>& out) const {
+  SOMA_CHECK(piece.size() < std::numeric_limits<int32_t>::max(), "BPETokenizer::encode: a word of {} bytes is too long",
+             piece.size());
   const auto n = static_cast<int32_t>(piece.size());
   if (n == 1 || rank_.empty()) {
     for (char c : piece) out.push_back(static_cast<unsigned char>(c));

@@ -1,7 +1,6 @@
 // The helpers the tokenizers share (UTF-8, special tokens, JSON files) and load_tokenizer.
 #include "soma/data/tokenizer.h"
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>

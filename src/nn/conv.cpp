@@ -48,6 +48,17 @@ Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contigu
 Tensor conv_input_grad(const Tensor& grad, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& g);
 Tensor conv_weight_grad(const Tensor& input, const Tensor& grad, const Conv2dGeometry& g);
 
+// The gradient of the bias: g [N, C, H, W] summed per channel.
+Tensor conv_bias_grad(const Tensor& g) {
+  Tensor out = empty({g.size(1)}, g.dtype());
+  kernels::conv2d_backward_bias(out, g.contiguous());
+  if (autograd::needs_grad(g))
+    autograd::record("conv2d_bias_grad", out, {g}, [shape = g.shape()](const Tensor& h, GradMask) -> TensorList {
+      return {h.view({1, h.size(0), 1, 1}).expand(shape)};
+    });
+  return out;
+}
+
 Tensor conv(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeometry& g) {
   Tensor out = empty(output_shape(g), x.dtype());
   kernels::conv2d_forward(out, x.contiguous(), w.contiguous(), contiguous_or_undefined(b), g);
@@ -57,7 +68,7 @@ Tensor conv(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeome
                                                                                           GradMask m) -> TensorList {
                        return {m[0] ? conv_input_grad(gy, w.get(), {}, g) : Tensor(),
                                m[1] ? conv_weight_grad(x.get(), gy, g) : Tensor(),
-                               m[2] && has_bias ? gy.sum({0, 2, 3}) : Tensor()};
+                               m[2] && has_bias ? conv_bias_grad(gy) : Tensor()};
                      });
   return out;
 }
@@ -72,7 +83,7 @@ Tensor conv_input_grad(const Tensor& grad, const Tensor& w, const Tensor& b, con
                          const Tensor& h, GradMask m) -> TensorList {
                        return {m[0] ? conv(h, w.get(), {}, g) : Tensor(),
                                m[1] ? conv_weight_grad(h, grad.get(), g) : Tensor(),
-                               m[2] && has_bias ? h.sum({0, 2, 3}) : Tensor()};
+                               m[2] && has_bias ? conv_bias_grad(h) : Tensor()};
                      });
   return out;
 }

@@ -133,8 +133,11 @@ std::pair<Tensor, Tensor> extremum_pool_nd(const char* op, const Tensor& input, 
   g.out_h = pooled_size(op, input, g.in_h, k.h, s.h, o.padding.h, o.dilation.h, o.ceil_mode);
   g.out_w = pooled_size(op, input, g.in_w, k.w, s.w, o.padding.w, o.dilation.w, o.ceil_mode);
   auto [y, indices] = extremum_pool(op, x, g, take_min);
-  return {from_4d(y, input, dims), from_4d(indices, input, dims).to(kInt64)};
+  return {from_4d(y, input, dims), from_4d(indices, input, dims)};
 }
+
+// The public form of the indices: int64, as in PyTorch (the kernels use int32).
+std::pair<Tensor, Tensor> with_int64_indices(std::pair<Tensor, Tensor> r) { return {r.first, r.second.to(kInt64)}; }
 
 MaxPool2dOptions as_2d(const MaxPool1dOptions& o) {
   return {.stride = {1, o.stride}, .padding = {0, o.padding}, .dilation = {1, o.dilation}, .ceil_mode = o.ceil_mode};
@@ -178,22 +181,22 @@ std::string size_repr(const Size2& s) { return s.h == s.w ? std::to_string(s.h) 
 namespace functional {
 
 std::pair<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input, int64_t k, const MaxPool1dOptions& o) {
-  return extremum_pool_nd("max_pool1d", input, 1, {1, k}, as_2d(o), false);
+  return with_int64_indices(extremum_pool_nd("max_pool1d", input, 1, {1, k}, as_2d(o), false));
 }
 Tensor max_pool1d(const Tensor& input, int64_t k, const MaxPool1dOptions& o) {
-  return max_pool1d_with_indices(input, k, o).first;
+  return extremum_pool_nd("max_pool1d", input, 1, {1, k}, as_2d(o), false).first;
 }
 std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 k, const MaxPool2dOptions& o) {
-  return extremum_pool_nd("max_pool2d", input, 2, k, o, false);
+  return with_int64_indices(extremum_pool_nd("max_pool2d", input, 2, k, o, false));
 }
 Tensor max_pool2d(const Tensor& input, Size2 k, const MaxPool2dOptions& o) {
-  return max_pool2d_with_indices(input, k, o).first;
+  return extremum_pool_nd("max_pool2d", input, 2, k, o, false).first;
 }
 std::pair<Tensor, Tensor> min_pool2d_with_indices(const Tensor& input, Size2 k, const MaxPool2dOptions& o) {
-  return extremum_pool_nd("min_pool2d", input, 2, k, o, true);
+  return with_int64_indices(extremum_pool_nd("min_pool2d", input, 2, k, o, true));
 }
 Tensor min_pool2d(const Tensor& input, Size2 k, const MaxPool2dOptions& o) {
-  return min_pool2d_with_indices(input, k, o).first;
+  return extremum_pool_nd("min_pool2d", input, 2, k, o, true).first;
 }
 
 Tensor avg_pool1d(const Tensor& input, int64_t k, const AvgPool1dOptions& o) {

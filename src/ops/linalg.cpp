@@ -85,6 +85,14 @@ Shape broadcast_batch(const char* op, const Tensor& a, const Tensor& b) {
 
 // ---- the product ---------------------------------------------------------------------------------
 
+// The gradient a^T g [k, m] of the right operand b of a [n, k] @ b [k, m]. When b is the
+// transpose of a dense [m, k] matrix (the weight of linear: x @ W^T), it is computed as the
+// transpose of g^T a [m, k], so the gradient reaching W is dense without a copy.
+Tensor weight_grad(const Tensor& a, const Tensor& g, const Tensor& b) {
+  const bool transposed_dense = b.stride(0) == 1 && b.stride(1) == b.size(0) && b.size(0) > 1 && b.size(1) > 1;
+  return transposed_dense ? mm(g.t(), a).t() : mm(a.t(), g);
+}
+
 // a [..., n, k] @ b [..., k, m] with equal batch dims (either may be a broadcast view).
 Tensor product(const Tensor& a, const Tensor& b) {
   Shape shape = a.shape();
@@ -95,7 +103,7 @@ Tensor product(const Tensor& a, const Tensor& b) {
     autograd::record("matmul", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g, GradMask m) -> TensorList {
       TensorList r(2);
       if (m[0]) r[0] = product(g, mT(sb.get()));
-      if (m[1]) r[1] = product(mT(sa.get()), g);
+      if (m[1]) r[1] = sa.get().dim() == 2 ? weight_grad(sa.get(), g, sb.get()) : product(mT(sa.get()), g);
       return r;
     });
   return out;
@@ -187,7 +195,7 @@ Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, Scalar beta, Sca
                        const Tensor ga = alpha.to_double() == 1 ? g : g * alpha;
                        if (m[0]) r[0] = ops::reduce_grad(beta.to_double() == 1 ? g : g * beta, sc, dc);
                        if (m[1]) r[1] = mm(ga, sb.get().t());
-                       if (m[2]) r[2] = mm(sa.get().t(), ga);
+                       if (m[2]) r[2] = weight_grad(sa.get(), ga, sb.get());
                        return r;
                      });
   return out;

@@ -4,6 +4,7 @@
 
 #include "conv_test_util.h"
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/conv_direct.h"
 #include "soma/soma.h"
 
 using namespace soma;
@@ -146,8 +147,65 @@ TEST(ConvKernel, FastPathsMatchDirectLoops) {
       kernels::conv2d_backward_reference(gx_ref, gw_ref, gy, x, w, g);
       expect_near(gx, gx_ref, tol);
       expect_near(gw, gw_ref, tol * 10);
+      Tensor gb = empty({k.oc}, dtype);
+      kernels::conv2d_backward_bias(gb, gy);
+      expect_near(gb, gy.sum({0, 2, 3}), tol * 10);
     }
   }
+}
+
+// The direct (im2col-free) kernels of small stride-1 layers: channel counts that exercise every
+// register block (1-8 output channels, 4 x 4 weight blocks and their remainders), rectangular
+// kernels, asymmetric padding ("same" with an even kernel), one image and uneven batch chunks.
+TEST(ConvKernel, DirectKernelsMatchDirectLoops) {
+  struct Direct {
+    int64_t n, c, h, w, oc, kh, kw, ph, pw, pad_end_h, pad_end_w;
+  };
+  const Direct cases[] = {
+      {16, 1, 28, 28, 6, 5, 5, 2, 2, 2, 2},   // LeNet conv1
+      {17, 6, 14, 14, 16, 5, 5, 0, 0, 0, 0},  // LeNet conv2, more images than chunks
+      {1, 3, 9, 11, 13, 3, 5, 1, 2, 1, 2},    // one image, 8 + 5 output channels
+      {5, 2, 8, 7, 7, 4, 4, 1, 1, 2, 2},      // "same" with an even kernel: pads 1 before, 2 after
+      {4, 5, 6, 9, 3, 2, 3, 0, 2, 1, 0},      // padding on one side only
+      {3, 2, 5, 6, 1, 3, 3, 2, 2, 2, 2},      // one output channel, full padding
+  };
+  for (DType dtype : {kFloat32, kFloat64}) {
+    const double tol = dtype == kFloat32 ? 1e-4 : 1e-10;
+    for (const Direct& k : cases) {
+      const kernels::Conv2dGeometry g{k.n, k.c, k.h, k.w, k.oc, k.h + k.ph + k.pad_end_h - k.kh + 1,
+                                      k.w + k.pw + k.pad_end_w - k.kw + 1, k.kh, k.kw, 1, 1, k.ph, k.pw};
+      ASSERT_TRUE(kernels::direct::applies(g)) << "case with " << k.c << " channels, kernel " << k.kh << "x" << k.kw;
+      Tensor x = randn({k.n, k.c, k.h, k.w}, dtype), w = randn({k.oc, k.c, k.kh, k.kw}, dtype);
+      Tensor b = randn({k.oc}, dtype), gy = randn({k.n, k.oc, g.out_h, g.out_w}, dtype);
+      Tensor y = empty(gy.shape(), dtype), y_ref = empty(gy.shape(), dtype);
+      kernels::conv2d_forward(y, x, w, b, g);
+      kernels::conv2d_reference(y_ref, x, w, b, g);
+      expect_near(y, y_ref, tol);
+      Tensor gx = empty(x.shape(), dtype), gw = empty(w.shape(), dtype);
+      Tensor gx_ref = empty(x.shape(), dtype), gw_ref = empty(w.shape(), dtype);
+      kernels::conv2d_backward_input(gx, gy, w, {}, g);
+      kernels::conv2d_backward_weight(gw, x, gy, g);
+      kernels::conv2d_backward_reference(gx_ref, gw_ref, gy, x, w, g);
+      expect_near(gx, gx_ref, tol);
+      expect_near(gw, gw_ref, tol * 10);
+      // The transposed convolution's bias goes through the same kernel.
+      Tensor bc = randn({k.c}, dtype), gxb = empty(x.shape(), dtype);
+      kernels::conv2d_backward_input(gxb, gy, w, bc, g);
+      expect_near(gxb, gx_ref + bc.view({1, k.c, 1, 1}), tol);
+    }
+  }
+}
+
+TEST(ConvKernel, DirectKernelsOnlyForSmallStrideOneLayers) {
+  auto geometry_of = [](int64_t c, int64_t oc, int64_t k, int64_t stride, int64_t groups) {
+    return kernels::Conv2dGeometry{2, c, 16, 16, oc, (16 - k) / stride + 1, (16 - k) / stride + 1, k, k, stride, stride,
+                                   0, 0, 1, 1, groups};
+  };
+  EXPECT_TRUE(kernels::direct::applies(geometry_of(6, 16, 5, 1, 1)));
+  EXPECT_FALSE(kernels::direct::applies(geometry_of(6, 16, 5, 2, 1)));    // strided
+  EXPECT_FALSE(kernels::direct::applies(geometry_of(6, 16, 5, 1, 2)));    // grouped
+  EXPECT_FALSE(kernels::direct::applies(geometry_of(64, 64, 3, 1, 1)));   // wide: im2col + GEMM
+  EXPECT_FALSE(kernels::direct::applies(geometry_of(3, 128, 3, 1, 1)));   // many output channels
 }
 
 TEST(ConvKernel, ResultsDoNotDependOnThreadCount) {

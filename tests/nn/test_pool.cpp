@@ -135,6 +135,29 @@ TEST(Pool, MatchesComposedPrimitives) {
   EXPECT_TRUE(equal(xg.grad(), expected));
 }
 
+// The fixed-window kernel (2x2, stride 2) against the general window loop (which ceil_mode runs
+// on odd sizes): same values and indices with ties (the first maximum wins) and NaNs (the last wins).
+TEST(Pool, TwoByTwoKernelMatchesGeneralLoop) {
+  for (DType dtype : {kFloat32, kFloat64}) {
+    Tensor x = randint(0, 4, {3, 5, 7, 9}).to(dtype);
+    for (int64_t i : {10, 11, 200}) x.view({-1}).narrow(0, i, 1).fill_(NAN);
+    for (bool take_min : {false, true}) {
+      auto pool = [&](bool ceil) {
+        return take_min ? F::min_pool2d_with_indices(x, 2, {.ceil_mode = ceil})
+                        : F::max_pool2d_with_indices(x, 2, {.ceil_mode = ceil});
+      };
+      auto [y, idx] = pool(false);
+      auto [y_ref, idx_ref] = pool(true);
+      ASSERT_EQ(y_ref.shape(), Shape({3, 5, 4, 5}));
+      const Tensor floor_part = y_ref.slice(2, 0, 3).slice(3, 0, 4);
+      EXPECT_TRUE(equal(idx, idx_ref.slice(2, 0, 3).slice(3, 0, 4)));
+      EXPECT_TRUE(equal(isnan(y), isnan(floor_part)));
+      EXPECT_GT(isnan(y).sum().item(), 0);
+      EXPECT_TRUE(equal(y.masked_fill_(isnan(y), 0), floor_part.contiguous().masked_fill_(isnan(floor_part), 0)));
+    }
+  }
+}
+
 TEST(Pool, NanWinsAndUnbatchedInputs) {
   Tensor x = tensor({1.0, NAN, 3.0, 2.0}).reshape({1, 1, 2, 2});
   EXPECT_TRUE(std::isnan(F::max_pool2d(x, 2).item()));

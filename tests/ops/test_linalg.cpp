@@ -225,6 +225,23 @@ TEST(Linalg, ProductGradients) {
   check_grads([](const TensorList& x) { return addmm(x[0], x[1], x[2].t(), 0.5, -2); },
               {leaf({4}, 16), leaf({2, 3}, 17), leaf({4, 3}, 18)});
   check_grads([](const TensorList& x) { return tril(x[0], 0) + triu(x[0], 1) * 2.0; }, {leaf({2, 3, 4}, 19)});
+  check_grads([](const TensorList& x) { return mm(x[0], x[1].t()); }, {leaf({2, 3}, 20), leaf({4, 3}, 21)});
+}
+
+// x @ W^T (linear): the gradient of W [out, in] arrives dense (g^T x), so it needs no copy.
+TEST(Linalg, LinearWeightGradientIsDense) {
+  for (bool bias : {true, false}) {
+    Tensor x = leaf({5, 3}, 1), w = leaf({4, 3}, 2), b = leaf({4}, 3), g = leaf({5, 4}, 4).detach();
+    bool dense = false;
+    w.register_hook([&](const Tensor& gw) {
+      dense = gw.is_contiguous();
+      return Tensor();
+    });
+    Tensor y = bias ? addmm(b, x, w.t()) : mm(x, w.t());
+    (y * g).sum().backward();
+    EXPECT_TRUE(dense);
+    EXPECT_TRUE(allclose(w.grad(), mm(g.t(), x.detach()), 1e-12, 1e-12));
+  }
 }
 
 TEST(Linalg, DecompositionGradients) {

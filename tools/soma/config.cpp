@@ -19,7 +19,8 @@ void add_train_options(CLI::App& app, TrainConfig& cfg) {
   app.add_option("--lr", cfg.lr, "learning rate")->capture_default_str();
   app.add_option("--momentum", cfg.momentum, "for sgd and rmsprop")->capture_default_str();
   app.add_option("--weight-decay", cfg.weight_decay)->capture_default_str();
-  app.add_option("--validation", cfg.validation, "fraction of the training split held out")->capture_default_str();
+  app.add_option("--validation", cfg.validation, "fraction of the training split held out (0: train on all of it, no validation)")
+      ->capture_default_str();
   app.add_option("--seed", cfg.seed)->capture_default_str();
   app.add_option("--threads", cfg.threads, "0: one per core")->capture_default_str();
   app.add_option("--out", cfg.out, "output directory")->capture_default_str();

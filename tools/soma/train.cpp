@@ -52,9 +52,12 @@ void write_curve(const std::filesystem::path& path, const std::vector<EpochStats
     for (const EpochStats& e : s) v.push_back(loss ? e.loss : e.accuracy);
     return v;
   };
-  std::ofstream(path) << learning_curve_svg(
-      {{"loss", {{"train", series(train, true)}, {"validation", series(val, true)}}},
-       {"accuracy", {{"train", series(train, false)}, {"validation", series(val, false)}}}});
+  auto both = [&](bool loss) {
+    std::vector<Series> s{{"train", series(train, loss)}};
+    if (!val.empty()) s.push_back({"validation", series(val, loss)});  // none with --validation 0
+    return s;
+  };
+  std::ofstream(path) << learning_curve_svg({{"loss", both(true)}, {"accuracy", both(false)}});
 }
 
 }  // namespace
@@ -78,6 +81,10 @@ int run_training(const TrainConfig& cfg) {
   SOMA_CHECK(cfg.data == "fashion-mnist" || cfg.data == "mnist", "train: unknown data set '{}' (expected fashion-mnist or mnist)",
              cfg.data);
   SOMA_CHECK(cfg.epochs >= 1 && cfg.batch_size >= 1, "train: epochs and batch size must be positive");
+  SOMA_CHECK(cfg.validation >= 0 && cfg.validation < 1, "train: --validation must be in [0, 1), got {}", cfg.validation);
+  // --validation 0 trains on the whole training split (as the PyTorch reference recipe does);
+  // there are then no validation metrics and no best.ckpt.
+  const bool validate = cfg.validation > 0;
   if (cfg.threads > 0) set_num_threads(cfg.threads);
   manual_seed(cfg.seed);
   namespace fs = std::filesystem;
@@ -120,7 +127,7 @@ int run_training(const TrainConfig& cfg) {
       auto j = nlohmann::json::parse(line);
       if (j["epoch"].get<int64_t>() > start_epoch) break;
       train_hist.push_back({j["train_loss"], j["train_accuracy"]});
-      val_hist.push_back({j["val_loss"], j["val_accuracy"]});
+      if (j.contains("val_loss")) val_hist.push_back({j["val_loss"], j["val_accuracy"]});
     }
     std::fprintf(stderr, "resumed from %s at epoch %lld\n", last_ckpt.c_str(), static_cast<long long>(start_epoch));
   } else {
@@ -171,18 +178,22 @@ int run_training(const TrainConfig& cfg) {
     }
     bar.finish();
     EpochStats tr{loss_meter.mean(), acc_meter.mean()};
-    EpochStats va = evaluate(*model, val_loader);
     train_hist.push_back(tr);
-    val_hist.push_back(va);
-    bool best = va.accuracy > best_accuracy;
-    if (best) best_accuracy = va.accuracy;
-    std::fprintf(stderr, "  train loss %.4f acc %.4f | validation loss %.4f acc %.4f%s\n", tr.loss, tr.accuracy, va.loss,
-                 va.accuracy, best ? "  (best)" : "");
-    std::ofstream(log_path, std::ios::app)
-        << nlohmann::json{{"epoch", epoch + 1}, {"step", step},         {"train_loss", tr.loss},
-                          {"train_accuracy", tr.accuracy}, {"val_loss", va.loss}, {"val_accuracy", va.accuracy}}
-               .dump()
-        << "\n";
+    nlohmann::json record{{"epoch", epoch + 1}, {"step", step}, {"train_loss", tr.loss}, {"train_accuracy", tr.accuracy}};
+    bool best = false;
+    if (validate) {
+      EpochStats va = evaluate(*model, val_loader);
+      val_hist.push_back(va);
+      best = va.accuracy > best_accuracy;
+      if (best) best_accuracy = va.accuracy;
+      std::fprintf(stderr, "  train loss %.4f acc %.4f | validation loss %.4f acc %.4f%s\n", tr.loss, tr.accuracy,
+                   va.loss, va.accuracy, best ? "  (best)" : "");
+      record["val_loss"] = va.loss;
+      record["val_accuracy"] = va.accuracy;
+    } else {
+      std::fprintf(stderr, "  train loss %.4f acc %.4f\n", tr.loss, tr.accuracy);
+    }
+    std::ofstream(log_path, std::ios::app) << record.dump() << "\n";
     save(last_ckpt, epoch + 1);
     if (best) save(best_ckpt, epoch + 1);
     write_curve(fs::path(cfg.out) / "learning_curve.svg", train_hist, val_hist);

@@ -6,6 +6,8 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/parallel_for.h"
 #include "soma/parallel.h"
 
 namespace soma::kernels {
@@ -131,6 +133,9 @@ struct Dims {
         out_plane(g.out_channels * g.out_h * g.out_w) {}
 };
 
+// Small stride-1 layers skip im2col (conv_direct.h); 1x1 ones need no im2col anyway.
+bool use_direct_kernels(const Conv2dGeometry& g) { return !is_pointwise(g) && direct::applies(g); }
+
 // One image per thread pays off once the batch can fill the threads.
 bool parallel_over_images(const Conv2dGeometry& g, const Dims& d) {
   const int64_t threads = get_num_threads();
@@ -145,6 +150,7 @@ void forward_typed(const Tensor& out, const Tensor& input, const Tensor& weight,
   const T* w = static_cast<const T*>(weight.data_ptr());
   const T* b = bias.defined() ? static_cast<const T*>(bias.data_ptr()) : nullptr;
   T* y = static_cast<T*>(out.data_ptr());
+  if (use_direct_kernels(g)) return direct::forward(y, x, w, b, g);
   const bool direct = is_pointwise(g);
   for_each_image<T>(g.batch, parallel_over_images(g, d), direct ? 0 : g.in_channels * d.kk * d.ohw,
                     [&](int64_t n, T* col) {
@@ -169,6 +175,7 @@ void backward_input_typed(const Tensor& grad_input, const Tensor& grad_output, c
   const T* w = static_cast<const T*>(weight.data_ptr());
   const T* b = bias.defined() ? static_cast<const T*>(bias.data_ptr()) : nullptr;
   T* gx = static_cast<T*>(grad_input.data_ptr());
+  if (use_direct_kernels(g)) return direct::backward_input(gx, go, w, b, g);
   const bool direct = is_pointwise(g);
   const int64_t plane = g.in_h * g.in_w;
   for_each_image<T>(g.batch, parallel_over_images(g, d), direct ? 0 : g.in_channels * d.kk * d.ohw,
@@ -196,6 +203,7 @@ void backward_weight_typed(const Tensor& grad_weight, const Tensor& input, const
   const T* x = static_cast<const T*>(input.data_ptr());
   const T* go = static_cast<const T*>(grad_output.data_ptr());
   T* gw = static_cast<T*>(grad_weight.data_ptr());
+  if (use_direct_kernels(g)) return direct::backward_weight(gw, x, go, g);
   const int64_t wsize = g.out_channels * d.ckk;
   const int64_t chunks = std::clamp<int64_t>(kPartialBudget / std::max<int64_t>(wsize, 1), 1,
                                              std::min<int64_t>(kMaxChunks, std::max<int64_t>(g.batch, 1)));
@@ -274,6 +282,32 @@ void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, cons
   check("conv2d_backward_weight", {grad_weight, input, grad_output});
   if (grad_weight.numel() == 0) return;
   dispatch_float(grad_weight.dtype(), [&]<class T>() { backward_weight_typed<T>(grad_weight, input, grad_output, g); });
+}
+
+void conv2d_backward_bias(const Tensor& grad_bias, const Tensor& grad_output) {
+  check("conv2d_backward_bias", {grad_bias, grad_output});
+  const int64_t n = grad_output.size(0), channels = grad_output.size(1);
+  const int64_t plane = grad_output.numel() / std::max<int64_t>(n * channels, 1);
+  dispatch_float(grad_bias.dtype(), [&]<class T>() {
+    const T* g = static_cast<const T*>(grad_output.data_ptr());
+    T* gb = static_cast<T*>(grad_bias.data_ptr());
+    parallel_for(channels, n * plane, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        // 16 running sums (vectorized), added up at the end.
+        T lanes[16] = {};
+        for (int64_t i = 0; i < n; ++i) {
+          const T* p = g + (i * channels + c) * plane;
+          int64_t j = 0;
+          for (; j + 16 <= plane; j += 16)
+            for (int l = 0; l < 16; ++l) lanes[l] += p[j + l];
+          for (; j < plane; ++j) lanes[j % 16] += p[j];
+        }
+        T total = 0;
+        for (T v : lanes) total += v;
+        gb[c] = total;
+      }
+    });
+  });
 }
 
 void conv2d_reference(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,

@@ -41,6 +41,10 @@ void conv2d_backward_input(const Tensor& grad_input, const Tensor& grad_output, 
 void conv2d_backward_weight(const Tensor& grad_weight, const Tensor& input, const Tensor& grad_output,
                             const Conv2dGeometry& g);
 
+// grad_bias [OC] = grad_output [N, OC, OH, OW] summed over all but the channel dim (in a fixed
+// order, whatever the thread count).
+void conv2d_backward_bias(const Tensor& grad_bias, const Tensor& grad_output);
+
 // The same three maps by direct loops over every (output, kernel tap) pair, single-threaded:
 // the references the fast paths are tested against. Any of the outputs may be undefined.
 void conv2d_reference(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
