@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "soma/models/bert.h"
+#include "soma/models/char_rnn.h"
 #include "soma/models/language_model.h"
 #include "soma/models/seq2seq.h"
 #include "soma/nn.h"

@@ -16,5 +16,6 @@
 #include "soma/nn/normalization.h"
 #include "soma/nn/pooling.h"
 #include "soma/nn/positional_encoding.h"
+#include "soma/nn/rnn.h"
 #include "soma/nn/summary.h"
 #include "soma/nn/transformer.h"
