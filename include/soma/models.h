@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "soma/models/generate.h"
+#include "soma/models/gpt.h"
 #include "soma/models/language_model.h"
 #include "soma/nn.h"
 
