@@ -9,7 +9,7 @@
 //   gpt_generate_b1_*         200 new tokens from "\n", batch 1, median of 3 runs: with the KV
 //                             cache and with the naive path (whole window recomputed per token)
 //   gpt_generate_paths_agree  1 when both paths produced the same tokens
-// Usage: bench_gpt_char [steps (default 500)] [threads (default 2)]
+// Usage: bench_gpt_char [steps (default 500)] [threads (default 2)] [generate (default 1; 0 skips it)]
 // The text comes from the Debian packages bible-kjv and bible-kjv-text (`bible -f`).
 #include <algorithm>
 #include <array>
@@ -129,6 +129,7 @@ std::pair<double, Tensor> time_generation(models::GPT& model, const Tensor& star
 int main(int argc, char** argv) {
   const int64_t max_steps = argc > 1 ? std::atoll(argv[1]) : 500;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+  const bool run_generation = argc > 3 ? std::atoi(argv[3]) != 0 : true;
   set_num_threads(threads);
   manual_seed(1234);
   const CharData data = char_dataset(load_kjv());
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
   result("gpt_train_tokens_per_s", kBatch * kBlock / (ms / 1e3), "tokens/s");
   result("gpt_steps_trained", static_cast<double>(max_steps), "steps");
   result("gpt_val_loss", vl, "nats/char");
+  if (!run_generation) return 0;
 
   const Tensor start = full({1, 1}, static_cast<int64_t>(data.chars.find('\n')), kInt64);
   auto [cached_rate, cached] = time_generation(model, start, true);

@@ -76,11 +76,13 @@ GPTBlock::GPTBlock(const GPTConfig& c) : Module("GPTBlock"), n_head(c.n_head), d
 // x [B, T, C] -> attention output after proj, [B, T, C].
 Tensor GPTBlock::attention(const Tensor& x, KVCache* cache, size_t layer) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2), H = n_head, D = C / H;
-  // One GEMM for q, k and v; each is then a strided view [B, H, T, D] of it. split (one node
+  // One GEMM for q, k and v, then each is rearranged to [B, H, T, D]. split (one node
   // for the three pieces) rather than three selects: its backward writes the three gradients
   // into one [B, T, 3C] tensor instead of zero-filling and summing three of them.
   TensorList parts = (*qkv)(x).split(C, 2);
-  auto heads = [&](const Tensor& t) { return t.view({B, T, H, D}).transpose(1, 2); };
+  // Contiguous copies: attention kernels read [B, H, T, D] rows densely, and the copies' own
+  // gradients pass straight through.
+  auto heads = [&](const Tensor& t) { return t.view({B, T, H, D}).transpose(1, 2).contiguous(); };
   Tensor q = heads(parts[0]), k = heads(parts[1]), v = heads(parts[2]);
   if (cache) std::tie(k, v) = cache->append(layer, k, v);
   Tensor y = F::scaled_dot_product_attention(q, k, v, {.attn_mask = {}, .is_causal = true});  // [B, H, T, D]
