@@ -127,7 +127,7 @@ std::pair<double, Tensor> time_generation(models::GPT& model, const Tensor& star
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int64_t max_steps = argc > 1 ? std::atoll(argv[1]) : 500;
+  const int64_t max_steps = argc > 1 ? std::atoll(argv[1]) : 500;  // 0: generation only (untrained model)
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const bool run_generation = argc > 3 ? std::atoi(argv[3]) != 0 : true;
   set_num_threads(threads);
@@ -156,14 +156,15 @@ int main(int argc, char** argv) {
       std::printf("  step %lld: loss %.4f, %.1f ms, train time so far %.1f s\n", static_cast<long long>(step),
                   loss.item(), dt * 1e3, t_train), std::fflush(stdout);
   }
-  const size_t first = step_times.size() > 11 ? 10 : 1;
+  // Steps 10..60 (or all but the first in a shorter run).
+  const size_t first = step_times.size() > 11 ? 10 : std::min<size_t>(step_times.size(), 1);
   const size_t last = std::min<size_t>(step_times.size(), 61);
-  const double ms = median({step_times.begin() + first, step_times.begin() + last}) * 1e3;
+  const double ms = first < last ? median({step_times.begin() + first, step_times.begin() + last}) * 1e3 : 0;
   const double vl = val_loss(model, data.val);
   std::printf("  trained %lld steps in %.1f s; median step over steps 10..60: %.1f ms; val loss %.4f\n",
               static_cast<long long>(max_steps), t_train, ms, vl);
   result("gpt_train_ms_per_step", ms, "ms");
-  result("gpt_train_tokens_per_s", kBatch * kBlock / (ms / 1e3), "tokens/s");
+  result("gpt_train_tokens_per_s", ms > 0 ? kBatch * kBlock / (ms / 1e3) : 0, "tokens/s");
   result("gpt_steps_trained", static_cast<double>(max_steps), "steps");
   result("gpt_val_loss", vl, "nats/char");
   if (!run_generation) return 0;

@@ -168,12 +168,12 @@ def main():
             print(f"  step {step}: loss {loss.item():.4f}, {dt * 1e3:.1f} ms, "
                   f"train time so far {t_train:.1f} s", flush=True)
     timed = step_times[10:61] if len(step_times) > 11 else step_times[1:]
-    ms = statistics.median(timed) * 1e3
+    ms = statistics.median(timed) * 1e3 if timed else 0.0  # 0 steps: generation only
     vl = val_loss(model, val)
     print(f"  trained {MAX_STEPS} steps in {t_train:.1f} s; median step over steps 10..60: {ms:.1f} ms; "
           f"val loss {vl:.4f}", flush=True)
     result("gpt_train_ms_per_step", ms, "ms", "{:.2f}")
-    result("gpt_train_tokens_per_s", BATCH * BLOCK / (ms / 1e3), "tokens/s", "{:.0f}")
+    result("gpt_train_tokens_per_s", BATCH * BLOCK / (ms / 1e3) if ms else 0.0, "tokens/s", "{:.0f}")
     result("gpt_steps_trained", MAX_STEPS, "steps", "{:d}")
     result("gpt_val_loss", vl, "nats/char", "{:.4f}")
     if not RUN_GENERATION:
