@@ -10,14 +10,11 @@
 //                             cache and with the naive path (whole window recomputed per token)
 //   gpt_generate_paths_agree  1 when both paths produced the same tokens
 // Usage: bench_gpt_char [steps (default 500)] [threads (default 2)] [generate (default 1; 0 skips it)]
-// The text comes from the Debian packages bible-kjv and bible-kjv-text (`bible -f`).
+// The text comes from the Debian packages bible-kjv and bible-kjv-text (data::kjv_bible_text).
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,69 +38,13 @@ void result(const char* name, double metric, const char* unit) {
   std::fflush(stdout);
 }
 
-// The whole KJV, one verse per line ("Ge1:1 In the beginning ..."), as `bible -f` prints it.
-// `bible` is run from a fresh temporary directory, as the reference does.
-std::string load_kjv() {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("soma_kjv_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string cmd = "cd '" + dir.string() + "' && bible -f Gen1:1-Rev22:21";
-  std::string text;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    std::array<char, 1 << 16> buf;
-    for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) text.append(buf.data(), n);
-    ::pclose(p);
-  }
-  fs::remove_all(dir);
-  if (text.empty()) {
-    std::fprintf(stderr, "bench_gpt_char: no text from `bible` (apt-get install bible-kjv bible-kjv-text)\n");
-    std::exit(1);
-  }
-  return text;
-}
-
-// Char vocabulary (sorted set of the characters) and the text as ids.
-struct CharData {
-  std::string chars;
-  Tensor train, val;  // int64 ids
-};
-
-CharData char_dataset(const std::string& text) {
-  std::array<int64_t, 256> id;
-  id.fill(-1);
-  for (unsigned char c : text) id[c] = 0;
-  CharData d;
-  for (int c = 0; c < 256; ++c)
-    if (id[c] == 0) id[c] = static_cast<int64_t>(d.chars.size()), d.chars.push_back(static_cast<char>(c));
-  std::vector<int64_t> ids(text.size());
-  for (size_t i = 0; i < text.size(); ++i) ids[i] = id[static_cast<unsigned char>(text[i])];
-  Tensor all = from_vector(ids);
-  const int64_t n = static_cast<int64_t>(0.9 * static_cast<double>(ids.size()));
-  d.train = all.narrow(0, 0, n);
-  d.val = all.narrow(0, n, all.numel() - n).contiguous();
-  return d;
-}
-
-// B random windows: x = data[i : i + T], y = data[i + 1 : i + 1 + T].
-std::pair<Tensor, Tensor> get_batch(const Tensor& data, Generator& gen) {
-  Tensor ix = randint(0, data.numel() - kBlock - 1, {kBatch}, kInt64, &gen);
-  Tensor x = empty({kBatch, kBlock}, kInt64), y = empty({kBatch, kBlock}, kInt64);
-  const int64_t* src = data.data<int64_t>();
-  const int64_t* start = ix.data<int64_t>();
-  for (int64_t b = 0; b < kBatch; ++b) {
-    std::copy_n(src + start[b], kBlock, x.data<int64_t>() + b * kBlock);
-    std::copy_n(src + start[b] + 1, kBlock, y.data<int64_t>() + b * kBlock);
-  }
-  return {x, y};
-}
-
-double val_loss(models::GPT& model, const Tensor& val) {
+double val_loss(models::GPT& model, const data::TokenWindows& val) {
   NoGradGuard no_grad;
   model.eval();
-  Generator gen(999);
+  Generator gen(999);  // the same batches every time
   double sum = 0;
   for (int i = 0; i < kEvalBatches; ++i) {
-    auto [x, y] = get_batch(val, gen);
+    auto [x, y] = val.sample(kBatch, &gen);
     sum += model.loss(x, y).item();
   }
   model.train();
@@ -132,19 +73,21 @@ int main(int argc, char** argv) {
   const bool run_generation = argc > 3 ? std::atoi(argv[3]) != 0 : true;
   set_num_threads(threads);
   manual_seed(1234);
-  const CharData data = char_dataset(load_kjv());
-  models::GPT model({.vocab_size = static_cast<int64_t>(data.chars.size()), .block_size = kBlock,
-                     .n_layer = kLayers, .n_head = kHeads, .n_embd = kEmbd});
-  std::printf("# gpt_char: soma, threads=%d vocab=%zu train_tokens=%lld val_tokens=%lld params=%lld\n", threads,
-              data.chars.size(), static_cast<long long>(data.train.numel()),
-              static_cast<long long>(data.val.numel()), static_cast<long long>(model.num_parameters()));
+  const std::string text = data::kjv_bible_text();
+  const data::CharTokenizer tok = data::CharTokenizer::train(text);
+  const auto [train, val] = data::TokenWindows(tok.encode(text), kBlock).split(0.9);
+  models::GPT model({.vocab_size = tok.vocab_size(), .block_size = kBlock, .n_layer = kLayers, .n_head = kHeads,
+                     .n_embd = kEmbd});
+  std::printf("# gpt_char: soma, threads=%d vocab=%lld train_tokens=%lld val_tokens=%lld params=%lld\n", threads,
+              static_cast<long long>(tok.vocab_size()), static_cast<long long>(train.tokens().numel()),
+              static_cast<long long>(val.tokens().numel()), static_cast<long long>(model.num_parameters()));
   optim::AdamW opt(model.parameters(), {.lr = 3e-4});
   Generator gen(1);
   std::vector<double> step_times;
   double t_train = 0;
   for (int64_t step = 1; step <= max_steps; ++step) {
     const double t0 = now();
-    auto [x, y] = get_batch(data.train, gen);
+    auto [x, y] = train.sample(kBatch, &gen);
     Tensor loss = model.loss(x, y);
     opt.zero_grad();
     loss.backward();
@@ -160,7 +103,7 @@ int main(int argc, char** argv) {
   const size_t first = step_times.size() > 11 ? 10 : std::min<size_t>(step_times.size(), 1);
   const size_t last = std::min<size_t>(step_times.size(), 61);
   const double ms = first < last ? median({step_times.begin() + first, step_times.begin() + last}) * 1e3 : 0;
-  const double vl = val_loss(model, data.val);
+  const double vl = val_loss(model, val);
   std::printf("  trained %lld steps in %.1f s; median step over steps 10..60: %.1f ms; val loss %.4f\n",
               static_cast<long long>(max_steps), t_train, ms, vl);
   result("gpt_train_ms_per_step", ms, "ms");
@@ -169,11 +112,10 @@ int main(int argc, char** argv) {
   result("gpt_val_loss", vl, "nats/char");
   if (!run_generation) return 0;
 
-  const Tensor start = full({1, 1}, static_cast<int64_t>(data.chars.find('\n')), kInt64);
+  const Tensor start = full({1, 1}, *tok.token_to_id("\n"), kInt64);
   auto [cached_rate, cached] = time_generation(model, start, true);
   auto [naive_rate, naive] = time_generation(model, start, false);
-  std::string sample;
-  for (int64_t id : cached.to_vector<int64_t>()) sample.push_back(data.chars[id]);
+  const std::string sample = tok.decode(cached.to_vector<int64_t>());
   std::printf("  sample: %s\n", sample.substr(0, 120).c_str());
   result("gpt_generate_b1_cache_tokens_per_s", cached_rate, "tokens/s");
   result("gpt_generate_b1_nocache_tokens_per_s", naive_rate, "tokens/s");

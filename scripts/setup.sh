@@ -13,6 +13,7 @@ packages=(
   zlib1g-dev                                # gzip-compressed IDX files
   libpng-dev                                # PNG images for prediction
   dataset-fashion-mnist                     # the main job's data set
+  bible-kjv bible-kjv-text                  # the KJV Bible text (`bible -f`) for the language models
   libgtest-dev                              # tests
   libbenchmark-dev                          # micro-benchmarks
 )

@@ -1,6 +1,7 @@
 #pragma once
-// soma::data: datasets, the DataLoader, file readers, transforms and augmentation.
+// soma::data: datasets, the DataLoader, file readers, transforms and augmentation, text and tokenizers.
 #include "soma/data/augment.h"
+#include "soma/data/bpe.h"
 #include "soma/data/csv.h"
 #include "soma/data/dataloader.h"
 #include "soma/data/dataset.h"
@@ -8,4 +9,6 @@
 #include "soma/data/idx.h"
 #include "soma/data/image.h"
 #include "soma/data/split.h"
+#include "soma/data/text.h"
+#include "soma/data/tokenizer.h"
 #include "soma/data/transforms.h"

@@ -1,6 +1,7 @@
 #pragma once
 // Neural-network building blocks: modules, layers, initializers and the functional forms.
 #include "soma/nn/activation.h"
+#include "soma/nn/attention.h"
 #include "soma/nn/container.h"
 #include "soma/nn/conv.h"
 #include "soma/nn/dropout.h"
@@ -8,9 +9,12 @@
 #include "soma/nn/functional.h"
 #include "soma/nn/init.h"
 #include "soma/nn/linear.h"
+#include "soma/nn/lora.h"
 #include "soma/nn/loss.h"
 #include "soma/nn/misc.h"
 #include "soma/nn/module.h"
 #include "soma/nn/normalization.h"
 #include "soma/nn/pooling.h"
+#include "soma/nn/positional_encoding.h"
 #include "soma/nn/summary.h"
+#include "soma/nn/transformer.h"

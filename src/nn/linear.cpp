@@ -50,7 +50,17 @@ void Linear::reset_parameters() {
   }
 }
 
-Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
+Tensor Linear::forward(const Tensor& input) {
+  Tensor y = functional::linear(input, weight, bias);
+  return adapter && adapter_enabled ? y + adapter->forward(input) : y;
+}
+
+void Linear::attach_adapter(const std::string& name, std::shared_ptr<Module> module) {
+  SOMA_CHECK(!adapter, "Linear: an adapter is already attached (in_features={}, out_features={})", in_features,
+             out_features);
+  add_child(name, module);
+  adapter = std::move(module);
+}
 
 std::string Linear::extra_repr() const {
   return fmt::format("in_features={}, out_features={}, bias={}", in_features, out_features, bias.defined());

@@ -2,6 +2,7 @@
 // formulas are written with Tensor ops, so they differentiate again.
 #include "soma/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/node.h"
@@ -146,6 +147,45 @@ void check_floating(const Tensor& a, const char* name) {
              name, dtype_name(a.dtype()));
 }
 
+bool only_last_dim(const std::vector<bool>& mask) {
+  return std::count(mask.begin(), mask.end(), true) == 1 && mask.back();
+}
+
+// var over the last dim of a contiguous tensor by the fused kernel (two reads, no temporaries);
+// the gradient 2 (x - mean) / divisor is written with Tensor ops.
+Tensor var_last_dim(const Tensor& a, const Reduction& r, bool unbiased) {
+  const DType ct = compute_dtype(a.dtype());
+  Tensor out = empty(r.out, ct);
+  kernels::var_rows(out, ops::cast(a, ct), unbiased ? 1 : 0);
+  out = ops::cast(out, a.dtype());
+  if (autograd::needs_grad(a)) {
+    const int64_t divisor = std::max<int64_t>(r.count - (unbiased ? 1 : 0), 0);
+    autograd::record("var", out, {a}, [sa = SavedTensor(a), kept = r.kept, divisor](const Tensor& g, GradMask) -> TensorList {
+      const Tensor& x = sa.get();
+      return {g.reshape(kept) * (x - mean(x, {-1}, true)) * (2.0 / static_cast<double>(divisor))};
+    });
+  }
+  return out;
+}
+
+// logsumexp over the single dim d by the fused kernel (one read for the maximum, one for the
+// sum of exponentials); the gradient g * exp(x - out) is written with Tensor ops.
+Tensor logsumexp_along(const Tensor& x, int64_t d, const Dims& dims, const Reduction& r) {
+  const DType ct = compute_dtype(x.dtype());
+  Tensor out = empty(r.kept, ct);
+  kernels::logsumexp(out, ops::cast(x, ct), d);
+  out = ops::cast(out, x.dtype());
+  if (autograd::needs_grad(x)) {
+    autograd::record("logsumexp", out, {x}, [sx = SavedTensor(x), sy = SavedTensor::output(out), dims](
+                                                const Tensor& g, GradMask) -> TensorList {
+      // Under create_graph the result is recomputed so that the gradient differentiates again.
+      Tensor y = is_grad_enabled() ? logsumexp(sx.get(), dims, true) : sy.get();
+      return {g * exp(sx.get() - y)};
+    });
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
@@ -188,6 +228,7 @@ Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
 Tensor var(const Tensor& a, const Dims& dims, bool unbiased, bool keepdim) {
   check_floating(a, "var");
   const Reduction r(a, dims, keepdim, "var");
+  if (a.dim() > 0 && a.is_contiguous() && r.count > 0 && only_last_dim(r.mask)) return var_last_dim(a, r, unbiased);
   Tensor d = a - mean(a, dims, true);
   // Two passes (mean, then squared deviations) for accuracy; nan when count <= unbiased.
   const int64_t divisor = std::max<int64_t>(r.count - (unbiased ? 1 : 0), 0);
@@ -231,6 +272,13 @@ Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
 Tensor logsumexp(const Tensor& a, const Dims& dims, bool keepdim) {
   const Tensor x = is_floating(a.dtype()) ? a : a.to(kFloat32);
   const Reduction r(x, dims, true, "logsumexp");
+  const int64_t reduced = std::count(r.mask.begin(), r.mask.end(), true);
+  if (reduced == 1 && r.count > 0) {
+    const int64_t d = std::find(r.mask.begin(), r.mask.end(), true) - r.mask.begin();
+    Tensor out = logsumexp_along(x, d, dims, r);
+    return keepdim ? out : out.reshape(Reduction(x, dims, false, "logsumexp").out);
+  }
+  // Several dims: composed from primitives.
   // Shift by the maximum (a constant, so the gradient is unchanged); by 0 where it is infinite.
   Tensor m = r.count > 0 ? ops::cast(run(x, r, compute_dtype(x.dtype()), ReduceOp::Max), x.dtype()) : zeros(r.out, x.dtype());
   m = ops::unary_forward(m, m.dtype(), [](auto v) { return std::isinf(v) ? decltype(v)(0) : v; });

@@ -6,8 +6,13 @@ torch.set_printoptions(precision=17)
 X = torch.tensor([[0.5, -1.25, 2.0, 3.5], [-0.75, 4.0, -2.5, 1.0], [3.0, 0.25, -1.5, 2.0]], dtype=torch.float64)
 
 
+def num(v):
+    v = float(v)
+    return "NAN" if v != v else "INFINITY" if v == float("inf") else "-INFINITY" if v == -float("inf") else repr(v)
+
+
 def lit(name, t):
-    vals = ", ".join(repr(float(v)) for v in t.flatten().tolist())
+    vals = ", ".join(num(v) for v in t.flatten().tolist())
     print(f"const std::vector<double> {name} = {{{vals}}};  // shape {list(t.shape)}")
 
 
@@ -34,6 +39,10 @@ lit("kMin0", v)
 ilit("kMinIdx0", i)
 ilit("kArgmaxAll", X.argmax().reshape(1))
 lit("kLogsumexp1", X.logsumexp(1))
+lit("kLogsumexp0", X.logsumexp(0))
+inf, nan = float("inf"), float("nan")
+lit("kLogsumexpSpecial", torch.tensor([[inf, 0.0, 1.0], [-inf, -inf, -inf], [nan, 0.0, 1.0], [1000.0, 1000.0, -inf]],
+                                      dtype=torch.float64).logsumexp(1))
 lit("kNorm2", X.norm(2))
 lit("kNorm1Dim1", X.norm(1, dim=1))
 lit("kNormInfDim0", X.norm(float("inf"), dim=0))

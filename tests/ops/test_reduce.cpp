@@ -28,6 +28,8 @@ const std::vector<double> kMin0 = {-0.75, -1.25, -2.5, 1.0};  // shape [4]
 const std::vector<int64_t> kMinIdx0 = {1, 0, 1, 1};  // shape [4]
 const std::vector<int64_t> kArgmaxAll = {5};  // shape [1]
 const std::vector<double> kLogsumexp1 = {3.7480850490038047, 4.058214380943021, 3.3666662732004387};  // shape [3]
+const std::vector<double> kLogsumexp0 = {3.1003906563725323, 4.028359310571182, 2.0404760594537574, 3.7663678998071335};  // shape [4]
+const std::vector<double> kLogsumexpSpecial = {INFINITY, -INFINITY, NAN, 1000.6931471805599};  // shape [4]
 const std::vector<double> kNorm2 = {7.562241731127087};  // shape []
 const std::vector<double> kNorm1Dim1 = {7.25, 8.25, 6.75};  // shape [3]
 const std::vector<double> kNormInfDim0 = {3.0, 4.0, 2.5, 3.5};  // shape [4]
@@ -90,6 +92,8 @@ TEST(Reduce, GoldenValues) {
   EXPECT_EQ(i0.to_vector<int64_t>(), kMinIdx0);
   EXPECT_EQ(x.argmax().to_vector<int64_t>(), kArgmaxAll);
   expect_values(x.logsumexp({1}), kLogsumexp1);
+  expect_values(x.logsumexp({0}), kLogsumexp0);
+  expect_values(x.t().logsumexp({1}), kLogsumexp0);  // non-contiguous
   expect_values(x.norm(), kNorm2);
   expect_values(x.norm(1, {1}), kNorm1Dim1);
   expect_values(x.norm(kInf, {0}), kNormInfDim0);
@@ -99,7 +103,55 @@ TEST(Reduce, GoldenValues) {
   // float32 agrees too
   expect_values(X(kFloat32).var({0}), kVar0, 1e-6);
   expect_values(X(kFloat32).logsumexp({1}), kLogsumexp1, 1e-6);
+  expect_values(X(kFloat32).logsumexp({0}), kLogsumexp0, 1e-6);
   expect_values(X(kFloat32).norm(3, {1}), kNorm3Dim1, 1e-6);
+}
+
+TEST(Reduce, LogsumexpSpecialValues) {
+  // Lines holding inf, only -inf, NaN, and large values, along dim 1 (rows) and dim 0 (columns).
+  const std::vector<double> x = {kInf, 0, 1, -kInf, -kInf, -kInf, NAN, 0, 1, 1000, 1000, -kInf};
+  for (DType dt : {kFloat64, kFloat32}) {
+    Tensor a = tensor(x, {4, 3}, dt);
+    for (const Tensor& got : {a.logsumexp({1}), a.t().contiguous().logsumexp({0})}) {
+      auto g = got.to_vector<double>();
+      ASSERT_EQ(g.size(), kLogsumexpSpecial.size());
+      for (size_t i = 0; i < g.size(); ++i) {
+        if (std::isnan(kLogsumexpSpecial[i]))
+          EXPECT_TRUE(std::isnan(g[i])) << i;
+        else if (std::isinf(kLogsumexpSpecial[i]))
+          EXPECT_EQ(g[i], kLogsumexpSpecial[i]) << i;
+        else
+          EXPECT_NEAR(g[i], kLogsumexpSpecial[i], 1e-4) << i;
+      }
+    }
+  }
+}
+
+TEST(Reduce, LogsumexpMatchesComposed) {
+  // The fused kernel (one dim) against the same op composed from primitives, contiguous or not.
+  Generator gen(21);
+  Tensor x = randn({5, 7, 9}, kFloat64, &gen) * 4.0;
+  for (const Tensor& v : {x, x.permute({2, 0, 1})})
+    for (int64_t d = 0; d < 3; ++d) {
+      Tensor m = v.amax({d}, true);
+      Tensor composed = log(exp(v - m).sum({d}, true)) + m;
+      expect_values(v.logsumexp({d}, true), composed.to_vector<double>(), 1e-14);
+    }
+}
+
+TEST(Reduce, VarLastDimMatchesComposed) {
+  // The fused last-dim kernel against the same op composed from primitives (long rows too).
+  Generator gen(22);
+  for (const Shape& shape : {Shape{6, 5}, Shape{3, 4, 3000}, Shape{70001}}) {
+    Tensor x = randn(shape, kFloat64, &gen) * 3.0 + 2.0;
+    for (bool unbiased : {true, false}) {
+      Tensor d = x - x.mean({-1}, true);
+      Tensor composed = (d * d).sum({-1}) / static_cast<double>(shape.back() - (unbiased ? 1 : 0));
+      expect_values(x.var({-1}, unbiased), composed.to_vector<double>(), 1e-13);
+    }
+  }
+  EXPECT_TRUE(std::isnan(tensor({2.0}).var({0}).item()));  // one element, unbiased: 0 / 0
+  EXPECT_EQ(tensor({2.0}).var({0}, false).item(), 0.0);
 }
 
 TEST(Reduce, ShapesKeepdimAndNegativeDims) {
@@ -207,6 +259,10 @@ TEST(ReduceGrad, VarStd) {
     check_grads([unbiased](const TensorList& x) { return x[0].std({0, 2}, unbiased, true); }, {c});
   }
   check_grads([](const TensorList& x) { return x[0].t().std({}); }, {a});
+  // The fused last-dim kernel: keepdim, negative dim, 3-D, a 1-D full reduction.
+  check_grads([](const TensorList& x) { return x[0].var({-1}, true, true); }, {c});
+  check_grads([](const TensorList& x) { return x[0].std({2}, false); }, {c});
+  check_grads([](const TensorList& x) { return x[0].reshape({12}).var({}); }, {a});
 }
 
 TEST(ReduceGrad, Prod) {
@@ -252,6 +308,8 @@ TEST(ReduceGrad, LogsumexpNorm) {
     check_grads([keep](const TensorList& x) { return x[0].norm(2, {0}, keep); }, {a});
   }
   check_grads([](const TensorList& x) { return x[0].t().logsumexp({}); }, {a});
+  check_grads([](const TensorList& x) { return x[0].t().logsumexp({1}); }, {a});  // non-contiguous
+  check_grads([](const TensorList& x) { return x[0].logsumexp({0}, true); }, {a});  // columns
   for (double p : {1.0, 2.0, 3.0, 1.5, kInf})
     check_grads([p](const TensorList& x) { return x[0].t().norm(p, {1}); }, {a});
   // p = 2 at the origin: subgradient 0, no NaN.

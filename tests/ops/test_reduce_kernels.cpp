@@ -158,7 +158,45 @@ TEST(ReduceKernels, ArgReduceMatchesReference) {
   }
 }
 
-TEST(ReduceKernels, CumsumAndSoftmaxMatchReference) {
+TEST(ReduceKernels, ArgReduceAcrossPieces) {
+  // A row long enough to be cut into pieces (of 32768): the extreme tied in a later piece and
+  // an earlier one, then a NaN in a later piece; values against the plain loop and by hand.
+  Generator gen(3);
+  Tensor x = randn({100003}, kFloat32, &gen);
+  float* p = x.data<float>();
+  auto check = [&](int64_t want_max, int64_t want_min, const char* what) {
+    for (bool is_max : {true, false}) {
+      Tensor fv = empty({}), fi = empty({}, kInt64), rv = empty({}), ri = empty({}, kInt64);
+      kernels::arg_reduce(fv, fi, x, 0, is_max);
+      kernels::arg_reduce_reference(rv, ri, x, 0, is_max);
+      EXPECT_EQ(fi.item<int64_t>(), ri.item<int64_t>()) << what;
+      EXPECT_EQ(fi.item<int64_t>(), is_max ? want_max : want_min) << what;
+      EXPECT_EQ(std::isnan(fv.item<double>()), std::isnan(rv.item<double>())) << what;
+    }
+  };
+  p[70000] = p[40000] = p[99999] = 9.0f;
+  p[65536] = p[1] = -9.0f;
+  check(40000, 1, "ties");
+  p[80000] = p[99000] = std::nanf("");
+  check(80000, 80000, "NaN in a later piece");
+  p[100002] = p[5] = std::nanf("");
+  check(5, 5, "NaN in the first piece and in the tail");
+}
+
+TEST(ReduceKernels, NaNPropagatesFromAnyPosition) {
+  // In a block, in the whole-lane tail, in the padded tail, and in a later piece.
+  for (int64_t at : {0, 100, 2047, 2048, 4100, 4101, 32767, 40000, 100002}) {
+    Tensor x = randn({100003});
+    x.data<float>()[at] = std::nanf("");
+    for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::AbsMax}) {
+      Tensor out = empty({});
+      kernels::reduce(out, x, {true}, op);
+      EXPECT_TRUE(std::isnan(out.item<double>())) << "NaN at " << at << ", op " << static_cast<int>(op);
+    }
+  }
+}
+
+TEST(ReduceKernels, CumsumSoftmaxLogsumexpMatchReference) {
   for (const Case& c : cases(kFloat32)) {
     if (c.dims.size() != 1 || c.x.numel() > 300000) continue;
     const int64_t d = c.dims[0];
@@ -166,10 +204,33 @@ TEST(ReduceKernels, CumsumAndSoftmaxMatchReference) {
     kernels::cumsum(f, c.x, d);
     kernels::cumsum_reference(r, c.x, d);
     expect_close(f, r, 0, 0, std::string(c.name) + " cumsum");
+    Tensor fl = empty(kept_shape(c.x, mask_of(c.x, c.dims))), rl = empty(fl.shape());
+    kernels::logsumexp(fl, c.x, d);
+    kernels::logsumexp_reference(rl, c.x, d);
+    expect_close(fl, rl, 2e-6, 1e-6, std::string(c.name) + " logsumexp");
     for (bool log : {false, true}) {
       kernels::softmax(f, c.x, d, log);
       kernels::softmax_reference(r, c.x, d, log);
       expect_close(f, r, 2e-6, 1e-7, std::string(c.name) + (log ? " log_softmax" : " softmax"));
+    }
+  }
+}
+
+TEST(ReduceKernels, VarRowsMatchesReference) {
+  Generator gen(4);
+  for (const Shape& shape : {Shape{37, 1029}, Shape{3, 50000}, Shape{100003}, Shape{5, 1}}) {
+    Tensor x = randn(shape, kFloat32, &gen) * 2.0 + 10.0;  // an offset mean: cancellation if done naively
+    Shape out;
+    for (int64_t d = 0; d + 1 < shape.size(); ++d) out.push_back(shape[d]);
+    for (int64_t correction : {0, 1}) {
+      Tensor f = empty(out), r = empty(out);
+      kernels::var_rows(f, x, correction);
+      kernels::var_rows_reference(r, x, correction);
+      if (shape.back() == 1 && correction == 1) {
+        EXPECT_TRUE(std::isnan(f.to_vector<double>()[0]));
+        continue;
+      }
+      expect_close(f, r, 1e-5, 0, "var rows");
     }
   }
 }
@@ -181,8 +242,8 @@ TEST(ReduceKernels, ResultsDoNotDependOnThreadCount) {
   Tensor tall = randn({40000, 5}, kFloat32, &gen);
   auto run = [&] {
     return TensorList{big.sum(),          m.sum({0}),       m.sum({1}),         tall.sum({0}),     m.t().sum({0}),
-                      m.softmax(1),       m.log_softmax(0), m.cumsum(0),        big.norm(),        m.amax({0}),
-                      std::get<1>(m.max(0))};
+                      m.softmax(1),       m.log_softmax(0),   m.logsumexp({1}),   m.logsumexp({0}),   m.var({1}), m.cumsum(0),        big.norm(),        m.amax({0}),
+                      std::get<1>(m.max(0)), std::get<1>(m.max(1)), big.argmax(),      big.max()};
   };
   const int before = get_num_threads();
   set_num_threads(1);

@@ -40,5 +40,6 @@ int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_predict(int argc, char** argv);
 int cmd_summary(int argc, char** argv);
+int cmd_tokenizer(int argc, char** argv);
 
 }  // namespace soma::cli

@@ -25,7 +25,8 @@ int usage(FILE* out) {
                "  train     train a model on Fashion-MNIST (progress, checkpoints, metrics, learning curve)\n"
                "  eval      accuracy, per-class precision/recall/F1 and confusion matrix of a checkpoint\n"
                "  predict   classify PNG/PGM images with a checkpoint\n"
-               "  summary   layers, output shapes and parameter counts of a model\n");
+               "  summary   layers, output shapes and parameter counts of a model\n"
+               "  tokenizer train a character or BPE tokenizer; encode text to ids, decode ids to text\n");
   return out == stdout ? 0 : 2;
 }
 
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return soma::cli::cmd_eval(argc - 1, argv + 1);
     if (cmd == "predict") return soma::cli::cmd_predict(argc - 1, argv + 1);
     if (cmd == "summary") return soma::cli::cmd_summary(argc - 1, argv + 1);
+    if (cmd == "tokenizer") return soma::cli::cmd_tokenizer(argc - 1, argv + 1);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") return usage(stdout);
     std::fprintf(stderr, "soma: unknown command '%s'\n", cmd.c_str());
     return usage(stderr);

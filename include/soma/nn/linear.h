@@ -17,9 +17,14 @@ class Linear : public Module {
   Tensor forward(const Tensor& input) override;  // [..., in] -> [..., out]
   std::string extra_repr() const override;
   void reset_parameters();
+  // Attaches an adapter (nn::LoRA, see nn/lora.h) as child `name`, so its parameters are the
+  // layer's: forward then returns x W^T + b + adapter(x) while adapter_enabled is true.
+  void attach_adapter(const std::string& name, std::shared_ptr<Module> module);
 
   int64_t in_features, out_features;
   Tensor weight, bias;  // bias undefined when options.bias is false
+  std::shared_ptr<Module> adapter;  // null: none
+  bool adapter_enabled = true;      // false: skipped (e.g. folded into weight by lora::merge)
 };
 
 class Identity : public Module {

@@ -1,13 +1,15 @@
 #pragma once
-// Raw reduction, scan and softmax kernels (no autograd). Inputs already have a compute dtype;
+// Raw reduction, scan, softmax, logsumexp and variance kernels (no autograd). Inputs already have a compute dtype;
 // outputs are contiguous and have the input's dtype.
 //
 // A reduction splits the input's dims into kept and reduced ones (size-1 dims dropped, the
 // reduced ones sorted by stride, both groups coalesced) and then runs one of two loops:
 //   rows:    the reduced elements of each output are contiguous (sum over the last dim, or a
-//            full reduction): a pairwise sum of each row with many independent accumulators;
+//            full reduction): blocks of 2048 elements into 8 vectors of independent
+//            accumulators, the blocks' vectors combined pairwise, one horizontal step per row;
 //   columns: one strided reduced dim and a contiguous kept dim (sum over dim 0): pairwise over
-//            rows, vectorized across a tile of columns.
+//            leaves of 16 rows, vectorized across a tile of up to 16 KiB of columns (whole
+//            pages per row, so the memory is read nearly in order).
 // Any other layout is first copied into the rows form. Long reductions are cut into pieces
 // whose boundaries depend only on the shape, reduced in parallel and combined pairwise in a
 // fixed order, so results never depend on the thread count.
@@ -46,6 +48,17 @@ void arg_reduce_reference(const Tensor& values, const Tensor& indices, const Ten
 // Inclusive prefix sum along `dim` into contiguous `out` (floating types accumulate in double).
 void cumsum(const Tensor& out, const Tensor& x, int64_t dim);
 void cumsum_reference(const Tensor& out, const Tensor& x, int64_t dim);
+
+// log(sum(exp(x))) of a floating tensor along `dim` (size > 0) into contiguous `out`, which has
+// x's shape without `dim`. Each line is shifted by its maximum, or by 0 where that is infinite.
+void logsumexp(const Tensor& out, const Tensor& x, int64_t dim);
+void logsumexp_reference(const Tensor& out, const Tensor& x, int64_t dim);
+
+// Variance along the last dim of a floating tensor (size > 0) into contiguous `out` (one value
+// per row): sum of (x - mean)^2 divided by max(N - correction, 0). The fast kernel needs a
+// contiguous x; the reference takes any strides.
+void var_rows(const Tensor& out, const Tensor& x, int64_t correction);
+void var_rows_reference(const Tensor& out, const Tensor& x, int64_t correction);
 
 // softmax (or log_softmax) of a floating tensor along `dim` into contiguous `out`.
 void softmax(const Tensor& out, const Tensor& x, int64_t dim, bool log);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "soma/random.h"
 #include "soma/tensor.h"
 
 namespace soma::nn::functional {
@@ -10,19 +11,31 @@ namespace soma::nn::functional {
 struct AttentionOptions {
   // Optional mask broadcastable to [..., Tq, Tk]: bool (true = the query may attend to the key,
   // as in PyTorch) or floating point (added to the scores, -inf blocks).
-  Tensor attn_mask;
+  Tensor attn_mask{};
   // Causal masking aligned to the end of the keys: query i (of Tq) may see key j (of Tk) when
   // j <= i + (Tk - Tq). With Tq == Tk this is the usual lower triangle; with a KV cache
   // (Tq new queries after Tk - Tq cached keys) each new token sees the whole past and itself.
   bool is_causal = false;
   // Multiplies q kᵀ; NaN means 1 / sqrt(D).
   double scale = std::numeric_limits<double>::quiet_NaN();
+  // Dropout on the attention probabilities (always applied when > 0: pass 0 in evaluation),
+  // drawing from generator (null: the default generator).
+  double dropout_p = 0;
+  Generator* generator = nullptr;
 };
 
-// q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv] -> [..., Tq, Dv]. Leading dims broadcast.
-// A query row whose keys are all masked gives zeros (not NaN).
+// q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv] -> [..., Tq, Dv]. Leading dims (and the
+// mask's) broadcast. A query row whose keys are all masked gives zeros (not NaN).
+//
+// float32/float64 inputs run a fused tiled kernel (online softmax, FlashAttention-2 backward)
+// that never holds the [Tq, Tk] scores; dropout, other dtypes and an additive mask that requires
+// grad take the composed path (matmul + masked softmax + matmul). Double backward works either way.
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                     const AttentionOptions& options = {});
+
+// The probabilities that scaled_dot_product_attention applies to v (after dropout, if any):
+// [..., Tq, Tk], composed from differentiable ops. Rows with every key masked are zeros.
+Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOptions& options = {});
 
 // The [Tq, Tk] bool mask that `is_causal` applies (true = may attend).
 Tensor causal_mask(int64_t tq, int64_t tk);

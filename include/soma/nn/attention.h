@@ -1,0 +1,65 @@
+#pragma once
+// MultiheadAttention with PyTorch's semantics and parameter names.
+#include <memory>
+
+#include "soma/nn/linear.h"
+#include "soma/nn/module.h"
+#include "soma/random.h"
+
+namespace soma::nn {
+
+struct MultiheadAttentionOptions {
+  double dropout = 0;  // on the attention probabilities, in training
+  bool bias = true;    // in_proj_bias and out_proj.bias
+  int64_t kdim = 0;    // 0: embed_dim
+  int64_t vdim = 0;    // 0: embed_dim
+  bool batch_first = false;  // inputs [B, L, E] instead of [L, B, E]
+  DType dtype = kFloat32;
+  Generator* generator = nullptr;  // for dropout; null: the default generator
+};
+
+// The masks and switches of one call (PyTorch's forward arguments).
+struct MultiheadAttentionForwardOptions {
+  // [B, S]: bool, true = this key is padding and is ignored; or floating, added to the scores.
+  Tensor key_padding_mask{};
+  // Return the attention weights too. Defaults to false (PyTorch: true), since the weights need
+  // the [L, S] probabilities that the fused kernel never forms.
+  bool need_weights = false;
+  // [L, S] or [B * num_heads, L, S]: bool, true = may NOT attend (PyTorch's MultiheadAttention
+  // convention, the opposite of scaled_dot_product_attention's); or floating, added.
+  Tensor attn_mask{};
+  bool average_attn_weights = true;  // weights averaged over heads: [B, L, S]; else [B, H, L, S]
+  bool is_causal = false;            // also mask keys after each query (lets the kernel skip tiles)
+};
+
+struct MultiheadAttentionOutput {
+  Tensor output;   // like query: [L, B, E] ([B, L, E] with batch_first; [L, E] unbatched)
+  Tensor weights;  // undefined unless need_weights
+};
+
+// Attention with num_heads heads of embed_dim / num_heads each. Parameters as in PyTorch:
+// in_proj_weight [3E, E] (q, k, v rows stacked) when kdim == vdim == E, else q_proj_weight [E, E],
+// k_proj_weight [E, kdim], v_proj_weight [E, vdim]; in_proj_bias [3E]; out_proj (Linear E -> E).
+// Initialized like PyTorch: Xavier-uniform projections, zero biases. A query whose keys are all
+// masked gets zeros (PyTorch: NaN). Not supported: add_bias_kv, add_zero_attn.
+class MultiheadAttention : public Module {
+ public:
+  MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options = {});
+  MultiheadAttentionOutput forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                   const MultiheadAttentionForwardOptions& options = {});
+  MultiheadAttentionOutput operator()(const Tensor& query, const Tensor& key, const Tensor& value,
+                                      const MultiheadAttentionForwardOptions& options = {}) {
+    return forward(query, key, value, options);
+  }
+  std::string extra_repr() const override;
+  void reset_parameters();
+
+  int64_t embed_dim, num_heads, head_dim, kdim, vdim;
+  double dropout;
+  bool batch_first;
+  Generator* generator;
+  Tensor in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, in_proj_bias;
+  std::shared_ptr<Linear> out_proj;
+};
+
+}  // namespace soma::nn

@@ -1,0 +1,54 @@
+#pragma once
+// Fused scaled dot-product attention (no autograd), FlashAttention-2 style: the scores are
+// computed tile by tile with an online softmax (running max and sum per query row), so the
+// [Tq, Tk] matrix never exists; the forward saves only the output and the per-row logsumexp,
+// and the backward recomputes each tile's probabilities from q, k and the logsumexp.
+//
+// Layout: q [B, Tq, D], k [B, Tk, D], v [B, Tk, Dv], out [B, Tq, Dv], all contiguous, where B
+// is every leading dim flattened (batch * heads). T is float or double. Work is split over
+// whole (batch, query tile) units in the forward and whole batch entries in the backward, each
+// computed by one thread in a fixed order: results do not depend on the thread count.
+#include <cstdint>
+
+namespace soma::kernels {
+
+struct AttentionShape {
+  int64_t batch = 1, tq = 0, tk = 0, d = 0, dv = 0;
+  double scale = 1;
+  // Query i may see key j when j <= i + (tk - tq) (aligned to the end of the keys).
+  bool causal = false;
+};
+
+// An optional mask, read in place with strides (broadcast dims have stride 0). Entry (b, i, j)
+// is at base + batch_offset[b] + i * stride_q + j * stride_k. At most one of keep (bool, true =
+// may attend) and bias (added to the scaled scores) is set.
+template <class T>
+struct AttentionMask {
+  const bool* keep = nullptr;
+  const T* bias = nullptr;
+  const int64_t* batch_offset = nullptr;  // [B]
+  int64_t stride_q = 0, stride_k = 0;
+};
+
+// out = softmax(q kᵀ scale + mask) v; lse [B, Tq] = the logsumexp of each score row, +inf for
+// a row with no visible key (whose output is zeros).
+template <class T>
+void attention_forward(const T* q, const T* k, const T* v, const AttentionMask<T>& mask, const AttentionShape& s,
+                       T* out, T* lse);
+
+// With P = exp(S - lse), dP = dout vᵀ, Dr = rowsum(dout * out), dS = P (dP - Dr):
+// dq = scale dS k, dk = scale dSᵀ q, dv = Pᵀ dout. dq, dk, dv are overwritten.
+template <class T>
+void attention_backward(const T* q, const T* k, const T* v, const T* out, const T* dout, const T* lse,
+                        const AttentionMask<T>& mask, const AttentionShape& s, T* dq, T* dk, T* dv);
+
+// The same two functions as plain single-threaded loops over whole score rows: the references
+// the tiled kernels are tested against.
+template <class T>
+void attention_forward_reference(const T* q, const T* k, const T* v, const AttentionMask<T>& mask,
+                                 const AttentionShape& s, T* out, T* lse);
+template <class T>
+void attention_backward_reference(const T* q, const T* k, const T* v, const T* out, const T* dout, const T* lse,
+                                  const AttentionMask<T>& mask, const AttentionShape& s, T* dq, T* dk, T* dv);
+
+}  // namespace soma::kernels
