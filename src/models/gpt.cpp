@@ -85,7 +85,8 @@ Tensor GPTBlock::attention(const Tensor& x, KVCache* cache, size_t layer) {
   auto heads = [&](const Tensor& t) { return t.view({B, T, H, D}).transpose(1, 2).contiguous(); };
   Tensor q = heads(parts[0]), k = heads(parts[1]), v = heads(parts[2]);
   if (cache) std::tie(k, v) = cache->append(layer, k, v);
-  Tensor y = F::scaled_dot_product_attention(q, k, v, {.attn_mask = {}, .is_causal = true});  // [B, H, T, D]
+  const double p = dropout > 0 && is_training() ? dropout : 0.0;
+  Tensor y = F::scaled_dot_product_attention(q, k, v, {.attn_mask = {}, .is_causal = true, .dropout_p = p});  // [B, H, T, D]
   return (*proj)(y.transpose(1, 2).reshape({B, T, C}));
 }
 

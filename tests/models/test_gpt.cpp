@@ -83,6 +83,15 @@ TEST(GPT, ShapesNamesAndInit) {
   EXPECT_EQ(nb.num_parameters(), 5 * 4 + 4 * 4 + 12 * 16 + 4 * 4 + 2 * 4);
 }
 
+TEST(GPT, DropoutOnlyInTraining) {
+  manual_seed(2);
+  models::GPT m({.vocab_size = 11, .block_size = 8, .n_layer = 2, .n_head = 2, .n_embd = 16, .dropout = 0.5});
+  Tensor tokens = randint(0, 11, {2, 8});
+  EXPECT_FALSE(allclose(m.logits(tokens), m.logits(tokens)));  // embedding, attention and residual dropout
+  m.eval();
+  EXPECT_TRUE(equal(m.logits(tokens), m.logits(tokens)));
+}
+
 TEST(GPT, HeadIsTiedToTheTokenEmbedding) {
   models::GPT m(small_config());
   StateDict sd = m.state_dict();

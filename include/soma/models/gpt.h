@@ -12,9 +12,8 @@
 // Initialization follows GPT-2: every Linear and Embedding weight N(0, 0.02), the residual
 // projections (proj, fc2) N(0, 0.02 / sqrt(2 n_layer)), biases zero, LayerNorms weight 1 bias 0.
 //
-// Dropout (when config.dropout > 0, training mode only) is applied to the embedding sum and to
-// each residual branch (after proj and fc2), as nanoGPT does; the attention probabilities are not
-// dropped (scaled_dot_product_attention has no dropout).
+// Dropout (when config.dropout > 0, training mode only) is applied to the embedding sum, the
+// attention probabilities and each residual branch (after proj and fc2), as in nanoGPT.
 #include <memory>
 #include <vector>
 
