@@ -6,6 +6,8 @@
 
 #include "soma/models/bert.h"
 #include "soma/models/char_rnn.h"
+#include "soma/models/generate.h"
+#include "soma/models/gpt.h"
 #include "soma/models/language_model.h"
 #include "soma/models/seq2seq.h"
 #include "soma/nn.h"
