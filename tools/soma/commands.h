@@ -1,6 +1,7 @@
 #pragma once
 // The subcommands of the `soma` program and the training configuration they share.
 #include <memory>
+#include <set>
 #include <string>
 
 #include "soma/tensor.h"
@@ -28,18 +29,32 @@ struct TrainConfig {
   int threads = 0;            // 0: the default
   std::string out = "runs/soma";
   bool resume = false;
+  // Language models (gpt, lstm, gru); 0 means the model's default.
+  int64_t steps = 1000;       // optimizer steps
+  int64_t eval_every = 100;   // steps between validation evaluations and checkpoints
+  std::string tokenizer = "char";  // char or bpe
+  int64_t vocab_size = 1000;  // bpe vocabulary size
+  int64_t context = 0, layers = 0, heads = 0, width = 0;
+  std::set<std::string> given;  // options set explicitly (flags or config file)
 };
 
 void add_train_options(CLI::App& app, TrainConfig& cfg);
+// Adds the names ("batch-size") of the options given on the command line to cfg.given.
+void record_given_options(const CLI::App& app, TrainConfig& cfg);
 // Reads a JSON object whose keys are option names ("batch-size" or "batch_size").
 void load_train_config(const std::string& path, TrainConfig& cfg);
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& cfg, const TensorList& params);
 int run_training(const TrainConfig& cfg);
+bool is_language_model(const std::string& model);
+// Defaults of the reference configurations for the options the user did not give.
+void apply_language_model_defaults(TrainConfig& cfg);
+int run_language_model_training(const TrainConfig& cfg);
 
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_predict(int argc, char** argv);
 int cmd_summary(int argc, char** argv);
 int cmd_tokenizer(int argc, char** argv);
+int cmd_generate(int argc, char** argv);
 
 }  // namespace soma::cli

@@ -24,6 +24,20 @@ void add_train_options(CLI::App& app, TrainConfig& cfg) {
   app.add_option("--seed", cfg.seed)->capture_default_str();
   app.add_option("--threads", cfg.threads, "0: one per core")->capture_default_str();
   app.add_option("--out", cfg.out, "output directory")->capture_default_str();
+  // Language models: soma train --model gpt|lstm|gru --data FILE|kjv
+  app.add_option("--steps", cfg.steps, "language models: optimizer steps")->capture_default_str();
+  app.add_option("--eval-every", cfg.eval_every, "language models: steps between validations")->capture_default_str();
+  app.add_option("--tokenizer", cfg.tokenizer, "language models: char or bpe")->capture_default_str();
+  app.add_option("--vocab-size", cfg.vocab_size, "language models: bpe vocabulary size")->capture_default_str();
+  app.add_option("--context", cfg.context, "language models: tokens per training window (0: model default)");
+  app.add_option("--layers", cfg.layers, "language models: layers (0: model default)");
+  app.add_option("--heads", cfg.heads, "gpt: attention heads (0: default)");
+  app.add_option("--width", cfg.width, "language models: gpt width or rnn hidden size (0: default)");
+}
+
+void record_given_options(const CLI::App& app, TrainConfig& cfg) {
+  for (const CLI::Option* opt : app.get_options())
+    if (opt->count() > 0) cfg.given.insert(opt->get_name().substr(opt->get_name().find_first_not_of('-')));
 }
 
 void load_train_config(const std::string& path, TrainConfig& cfg) {
@@ -52,7 +66,16 @@ void load_train_config(const std::string& path, TrainConfig& cfg) {
       else if (k == "seed") cfg.seed = value.get<uint64_t>();
       else if (k == "threads") cfg.threads = value.get<int>();
       else if (k == "out") cfg.out = value.get<std::string>();
+      else if (k == "steps") cfg.steps = value.get<int64_t>();
+      else if (k == "eval-every") cfg.eval_every = value.get<int64_t>();
+      else if (k == "tokenizer") cfg.tokenizer = value.get<std::string>();
+      else if (k == "vocab-size") cfg.vocab_size = value.get<int64_t>();
+      else if (k == "context") cfg.context = value.get<int64_t>();
+      else if (k == "layers") cfg.layers = value.get<int64_t>();
+      else if (k == "heads") cfg.heads = value.get<int64_t>();
+      else if (k == "width") cfg.width = value.get<int64_t>();
       else SOMA_FAIL("train: config file '{}': unknown option '{}'", path, key);
+      cfg.given.insert(k);
     } catch (const nlohmann::json::exception& e) {
       SOMA_FAIL("train: config file '{}': option '{}' has the wrong type ({})", path, key, e.what());
     }

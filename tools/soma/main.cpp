@@ -22,7 +22,8 @@ int usage(FILE* out) {
                "usage: soma <command> [options]   (soma <command> --help for its options)\n"
                "commands:\n"
                "  info      version, build type, BLAS, SIMD level and thread count\n"
-               "  train     train a model on Fashion-MNIST (progress, checkpoints, metrics, learning curve)\n"
+               "  train     train a model on Fashion-MNIST, or a language model (gpt, lstm, gru) on text\n"
+               "  generate  sample text from a language-model checkpoint, streaming it\n"
                "  eval      accuracy, per-class precision/recall/F1 and confusion matrix of a checkpoint\n"
                "  predict   classify PNG/PGM images with a checkpoint\n"
                "  summary   layers, output shapes and parameter counts of a model\n"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "info") return cmd_info();
     if (cmd == "train") return soma::cli::cmd_train(argc - 1, argv + 1);
+    if (cmd == "generate") return soma::cli::cmd_generate(argc - 1, argv + 1);
     if (cmd == "eval") return soma::cli::cmd_eval(argc - 1, argv + 1);
     if (cmd == "predict") return soma::cli::cmd_predict(argc - 1, argv + 1);
     if (cmd == "summary") return soma::cli::cmd_summary(argc - 1, argv + 1);

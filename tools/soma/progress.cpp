@@ -17,8 +17,8 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-ProgressBar::ProgressBar(std::string label, int64_t total_batches, FILE* out)
-    : label_(std::move(label)), total_(std::max<int64_t>(total_batches, 1)), out_(out),
+ProgressBar::ProgressBar(std::string label, int64_t total_batches, FILE* out, std::string unit)
+    : label_(std::move(label)), unit_(std::move(unit)), total_(std::max<int64_t>(total_batches, 1)), out_(out),
       tty_(isatty(fileno(out)) != 0), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 void ProgressBar::update(int64_t samples, double loss, double accuracy) {
@@ -52,9 +52,9 @@ void ProgressBar::draw(bool final) {
   int filled = static_cast<int>(kWidth * done_ / total_);
   std::string bar(filled, '=');
   if (filled < kWidth) bar += '>' + std::string(kWidth - filled - 1, ' ');
-  std::fprintf(out_, "%s%s [%s] %lld/%lld  loss %.4f  acc %.4f  %.0f samples/s  %s %s%s", tty_ ? "\r" : "",
+  std::fprintf(out_, "%s%s [%s] %lld/%lld  loss %.4f  acc %.4f  %.0f %s/s  %s %s%s", tty_ ? "\r" : "",
                label_.c_str(), bar.c_str(), static_cast<long long>(done_), static_cast<long long>(total_), loss_,
-               accuracy_, rate, final ? "took" : "ETA", format_duration(final ? elapsed : eta).c_str(),
+               accuracy_, rate, unit_.c_str(), final ? "took" : "ETA", format_duration(final ? elapsed : eta).c_str(),
                tty_ && !final ? "\033[K" : "\n");
   std::fflush(out_);
 }

@@ -10,7 +10,8 @@ namespace soma::cli {
 
 class ProgressBar {
  public:
-  ProgressBar(std::string label, int64_t total_batches, FILE* out = stderr);
+  // `unit` names what update() counts ("samples", "tokens") in the rate.
+  ProgressBar(std::string label, int64_t total_batches, FILE* out = stderr, std::string unit = "samples");
   // After each batch: how many samples it had and the running metrics to show.
   void update(int64_t samples, double loss, double accuracy);
   // Ends the line.
@@ -19,7 +20,7 @@ class ProgressBar {
  private:
   void draw(bool final);
 
-  std::string label_;
+  std::string label_, unit_;
   int64_t total_, done_ = 0, samples_ = 0;
   double loss_ = 0, accuracy_ = 0;
   FILE* out_;

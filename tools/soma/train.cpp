@@ -64,7 +64,7 @@ void write_curve(const std::filesystem::path& path, const std::vector<EpochStats
 
 int cmd_train(int argc, char** argv) {
   TrainConfig cfg;
-  CLI::App app{"Train a model on Fashion-MNIST", "soma train"};
+  CLI::App app{"Train an image classifier on Fashion-MNIST, or a language model on text", "soma train"};
   std::string config_file;
   app.add_option("--config", config_file, "JSON file with any of the options below (flags override it)");
   add_train_options(app, cfg);
@@ -73,6 +73,11 @@ int cmd_train(int argc, char** argv) {
   if (!config_file.empty()) {
     load_train_config(config_file, cfg);
     app.parse(argc, argv);  // flags given on the command line win over the file
+  }
+  record_given_options(app, cfg);
+  if (is_language_model(cfg.model)) {
+    apply_language_model_defaults(cfg);
+    return run_language_model_training(cfg);
   }
   return run_training(cfg);
 }

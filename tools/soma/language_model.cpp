@@ -1,0 +1,335 @@
+// Language models on the command line:
+//   soma train --model gpt|lstm|gru --data FILE|kjv   trains on text (progress bar, validation loss
+//       in nats per token and perplexity, best/last checkpoints, a metrics log, a learning curve,
+//       Ctrl-C saves and --resume continues), then prints a sample;
+//   soma generate --checkpoint F --prompt "..."       streams sampled text token by token.
+// The checkpoint carries the tokenizer and the model's shape, so generate needs nothing else.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "commands.h"
+#include "plot.h"
+#include "progress.h"
+#include "soma/soma.h"
+
+namespace soma::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::atomic<bool> interrupted{false};
+extern "C" void on_lm_sigint(int) { interrupted.store(true); }
+
+constexpr int64_t kEvalBatches = 20;      // validation loss: mean over 20 fixed batches
+constexpr uint64_t kEvalSeed = 999;       // the same batches every time (as the references)
+
+// The shape of a language model: what the checkpoint records to rebuild it.
+struct LMShape {
+  std::string model;
+  int64_t vocab = 0, context = 0, layers = 0, heads = 0, width = 0, embedding = 0;
+};
+
+std::map<std::string, std::string> to_user(const LMShape& s) {
+  return {{"model", s.model},
+          {"vocab", std::to_string(s.vocab)},
+          {"context", std::to_string(s.context)},
+          {"layers", std::to_string(s.layers)},
+          {"heads", std::to_string(s.heads)},
+          {"width", std::to_string(s.width)},
+          {"embedding", std::to_string(s.embedding)}};
+}
+
+LMShape from_user(const std::map<std::string, std::string>& user, const std::string& file) {
+  auto number = [&](const char* key) -> int64_t {
+    auto it = user.find(key);
+    SOMA_CHECK(it != user.end(), "generate: checkpoint '{}' has no '{}' (not a language-model checkpoint)", file, key);
+    try {
+      return std::stoll(it->second);
+    } catch (const std::exception&) {
+      SOMA_FAIL("generate: checkpoint '{}': '{}' is not a number ('{}')", file, key, it->second);
+    }
+  };
+  auto model = user.find("model");
+  SOMA_CHECK(model != user.end(), "generate: checkpoint '{}' names no model", file);
+  return {model->second, number("vocab"), number("context"), number("layers"),
+          number("heads"), number("width"),  number("embedding")};
+}
+
+// Model defaults are the reference benchmarks' configurations.
+LMShape default_shape(const TrainConfig& cfg, int64_t vocab) {
+  LMShape s{cfg.model, vocab, cfg.context, cfg.layers, cfg.heads, cfg.width, 0};
+  if (cfg.model == "gpt") {
+    s.context = s.context ? s.context : 128;
+    s.layers = s.layers ? s.layers : 4;
+    s.heads = s.heads ? s.heads : 4;
+    s.width = s.width ? s.width : 128;
+  } else {
+    s.context = s.context ? s.context : 100;
+    s.layers = s.layers ? s.layers : 1;
+    s.width = s.width ? s.width : 256;
+    s.embedding = 64;
+  }
+  return s;
+}
+
+std::shared_ptr<models::LanguageModel> build_model(const LMShape& s) {
+  SOMA_CHECK(s.vocab > 0 && s.context > 0 && s.layers > 0 && s.width > 0,
+             "train: a language model needs a positive vocabulary, context, layer count and width");
+  if (s.model == "gpt") {
+    SOMA_CHECK(s.heads > 0 && s.width % s.heads == 0, "train: gpt width {} must be a multiple of the head count {}",
+               s.width, s.heads);
+    return std::make_shared<models::GPT>(models::GPTConfig{
+        .vocab_size = s.vocab, .block_size = s.context, .n_layer = s.layers, .n_head = s.heads, .n_embd = s.width});
+  }
+  if (s.model == "lstm" || s.model == "gru")
+    return std::make_shared<models::CharRNN>(s.vocab, models::CharRNNOptions{.embedding_dim = s.embedding,
+                                                                             .hidden_size = s.width,
+                                                                             .num_layers = s.layers,
+                                                                             .cell = s.model});
+  SOMA_FAIL("train: unknown language model '{}' (expected gpt, lstm or gru)", s.model);
+}
+
+std::unique_ptr<data::Tokenizer> make_tokenizer(const TrainConfig& cfg, const std::string& text) {
+  if (cfg.tokenizer == "char") return std::make_unique<data::CharTokenizer>(data::CharTokenizer::train(text));
+  if (cfg.tokenizer == "bpe")
+    return std::make_unique<data::BPETokenizer>(data::BPETokenizer::train(text, cfg.vocab_size));
+  SOMA_FAIL("train: unknown tokenizer '{}' (expected char or bpe)", cfg.tokenizer);
+}
+
+// Mean next-token loss (nats) over the fixed validation batches.
+double validation_loss(models::LanguageModel& model, const data::TokenWindows& val, int64_t batch) {
+  NoGradGuard no_grad;
+  model.eval();
+  Generator gen(kEvalSeed);
+  double total = 0;
+  for (int64_t i = 0; i < kEvalBatches; ++i) {
+    auto [x, y] = val.sample(batch, &gen);
+    Tensor logits = model.logits(x);
+    total += nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), y.reshape({-1})).item();
+  }
+  model.train();
+  return total / kEvalBatches;
+}
+
+// Samples tokens after `prompt`, calling on_text with the prompt, then with each new token's text.
+void sample(models::LanguageModel& model, const data::Tokenizer& tok, const std::string& prompt,
+            const models::GenerationOptions& options, const std::function<void(const std::string&)>& on_text) {
+  std::vector<int64_t> ids = tok.encode(prompt);
+  SOMA_CHECK(!ids.empty(), "generate: the prompt is empty (give at least one character)");
+  Tensor start = from_vector(ids, {1, static_cast<int64_t>(ids.size())});
+  on_text(prompt);
+  models::generate(model, start, options, [&](const Tensor& next) {
+    int64_t id = next.reshape({-1}).item<int64_t>();
+    on_text(tok.decode(std::span<const int64_t>(&id, 1)));
+  });
+}
+
+void write_lm_curve(const fs::path& path, const std::vector<double>& train, const std::vector<double>& val) {
+  std::vector<double> ppl;
+  for (double v : val) ppl.push_back(std::exp(v));
+  std::ofstream(path) << learning_curve_svg(
+      {{"loss (nats/token)", {{"train", train}, {"validation", val}}}, {"validation perplexity", {{"validation", ppl}}}});
+}
+
+}  // namespace
+
+bool is_language_model(const std::string& model) { return model == "gpt" || model == "lstm" || model == "gru"; }
+
+void apply_language_model_defaults(TrainConfig& cfg) {
+  // Options the user did not set take the reference configurations' values.
+  auto unset = [&](const char* name) { return !cfg.given.count(name); };
+  if (unset("data")) cfg.data = "kjv";
+  if (unset("batch-size")) cfg.batch_size = 32;
+  if (cfg.model == "gpt") {
+    if (unset("optimizer")) cfg.optimizer = "adamw";
+    if (unset("lr")) cfg.lr = 3e-4;
+    if (unset("weight-decay")) cfg.weight_decay = 0.01;
+  } else {
+    if (unset("optimizer")) cfg.optimizer = "adam";
+    if (unset("lr")) cfg.lr = 2e-3;
+  }
+  if (unset("validation")) cfg.validation = 0.1;
+}
+
+int run_language_model_training(const TrainConfig& cfg) {
+  SOMA_CHECK(cfg.steps >= 1 && cfg.eval_every >= 1 && cfg.batch_size >= 1,
+             "train: steps, eval-every and batch size must be positive");
+  SOMA_CHECK(cfg.validation > 0 && cfg.validation < 1, "train: --validation must be in (0, 1), got {}", cfg.validation);
+  if (cfg.threads > 0) set_num_threads(cfg.threads);
+  manual_seed(cfg.seed);
+  fs::create_directories(cfg.out);
+
+  const std::string text = cfg.data == "kjv" ? data::kjv_bible_text() : data::read_text_file(cfg.data);
+  std::unique_ptr<data::Tokenizer> tok;
+  const fs::path last_ckpt = fs::path(cfg.out) / "last.ckpt", best_ckpt = fs::path(cfg.out) / "best.ckpt";
+  std::optional<io::Checkpoint> resumed;
+  if (cfg.resume) {
+    resumed = io::load_checkpoint(last_ckpt);
+    tok = data::tokenizer_from_json(resumed->user.at("tokenizer"), last_ckpt.string());
+  } else {
+    tok = make_tokenizer(cfg, text);
+  }
+  LMShape shape = default_shape(cfg, tok->vocab_size());
+  auto [train, val] = data::TokenWindows(tok->encode(text), shape.context).split(1.0 - cfg.validation);
+  auto model = build_model(shape);
+  auto optimizer = make_optimizer(cfg, model->parameters());
+  // Linear warm-up over the first 5% of the steps, then a cosine decay to a tenth.
+  const int64_t warmup = std::max<int64_t>(1, cfg.steps / 20);
+  auto warm = std::make_shared<optim::LinearLR>(*optimizer, optim::LinearLROptions{.start_factor = 0.1, .total_iters = warmup});
+  auto cosine = std::make_shared<optim::CosineAnnealingLR>(
+      *optimizer, optim::CosineAnnealingLROptions{.T_max = std::max<int64_t>(1, cfg.steps - warmup), .eta_min = cfg.lr / 10});
+  optim::SequentialLR schedule(*optimizer, {warm, cosine}, {warmup});
+
+  std::fprintf(stderr,
+               "soma train: %s (%lld parameters) on %s: %lld tokens (%s tokenizer, vocabulary %lld), context %lld, "
+               "batch %lld, %s lr %g, %lld steps, %d threads\n",
+               cfg.model.c_str(), static_cast<long long>(model->num_parameters()), cfg.data.c_str(),
+               static_cast<long long>(train.tokens().numel() + val.tokens().numel()), cfg.tokenizer.c_str(),
+               static_cast<long long>(shape.vocab), static_cast<long long>(shape.context),
+               static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), cfg.lr, static_cast<long long>(cfg.steps),
+               get_num_threads());
+
+  int64_t step = 0;
+  double best_loss = INFINITY;
+  std::vector<double> train_hist, val_hist;
+  const fs::path log_path = fs::path(cfg.out) / "metrics.jsonl";
+  if (resumed) {
+    model->load_state_dict(resumed->model);
+    optimizer->load_state_dict(resumed->optimizer);
+    step = resumed->step;
+    resumed->rng.restore();
+    best_loss = std::stod(resumed->user.at("best_val_loss"));
+    std::ifstream log(log_path);
+    for (std::string line; std::getline(log, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j["step"].get<int64_t>() > step) break;
+      train_hist.push_back(j["train_loss"]);
+      val_hist.push_back(j["val_loss"]);
+    }
+    for (int64_t i = 0; i < step; ++i) schedule.step();  // the schedule is a function of the step
+    std::fprintf(stderr, "resumed from %s at step %lld\n", last_ckpt.c_str(), static_cast<long long>(step));
+  } else {
+    std::ofstream(log_path, std::ios::trunc);
+  }
+  auto save = [&](const fs::path& path) {
+    io::Checkpoint ck;
+    ck.model = model->state_dict();
+    ck.optimizer = optimizer->state_dict();
+    ck.step = step;
+    ck.rng = io::RngState::capture();
+    ck.user = to_user(shape);
+    ck.user["tokenizer"] = tok->to_json();
+    ck.user["best_val_loss"] = fmt::format("{:.17g}", best_loss);
+    io::save_checkpoint(ck, path);
+  };
+
+  interrupted.store(false);
+  auto previous_handler = std::signal(SIGINT, on_lm_sigint);
+  while (step < cfg.steps) {
+    const int64_t round_steps = std::min(cfg.eval_every, cfg.steps - step);
+    ProgressBar bar(fmt::format("steps {}-{}", step + 1, step + round_steps), round_steps, stderr, "tokens");
+    metrics::RunningMean loss_meter, acc_meter;
+    for (int64_t i = 0; i < round_steps; ++i) {
+      // Each step's batch depends only on the seed and the step, so a resumed run sees the same data.
+      Generator gen(cfg.seed * 1000003 + static_cast<uint64_t>(step));
+      auto [x, y] = train.sample(cfg.batch_size, &gen);
+      Tensor logits = model->logits(x);
+      Tensor flat = logits.reshape({-1, logits.size(-1)});
+      Tensor loss = nn::functional::cross_entropy(flat, y.reshape({-1}));
+      const double loss_value = loss.item();
+      SOMA_CHECK(std::isfinite(loss_value), "train: the loss became {} at step {}; lower the learning rate",
+                 loss_value, step + 1);
+      optimizer->zero_grad();
+      loss.backward();
+      optim::clip_grad_norm_(model->parameters(), 1.0);
+      optimizer->step();
+      schedule.step();
+      ++step;
+      loss_meter.add(loss_value);
+      {
+        NoGradGuard no_grad;
+        acc_meter.add(metrics::accuracy(flat.argmax(1), y.reshape({-1})));
+      }
+      bar.update(y.numel(), loss_meter.mean(), acc_meter.mean());
+      if (interrupted.load()) {
+        bar.finish();
+        save(last_ckpt);
+        std::signal(SIGINT, previous_handler);
+        std::fprintf(stderr, "interrupted: saved %s at step %lld (continue with --resume)\n", last_ckpt.c_str(),
+                     static_cast<long long>(step));
+        return 130;
+      }
+    }
+    bar.finish();
+    const double val_loss = validation_loss(*model, val, cfg.batch_size);
+    train_hist.push_back(loss_meter.mean());
+    val_hist.push_back(val_loss);
+    const bool best = val_loss < best_loss;
+    if (best) best_loss = val_loss;
+    std::fprintf(stderr, "  step %lld: train loss %.4f | validation loss %.4f nats/token, perplexity %.2f%s\n",
+                 static_cast<long long>(step), loss_meter.mean(), val_loss, std::exp(val_loss), best ? "  (best)" : "");
+    std::ofstream(log_path, std::ios::app) << nlohmann::json{{"step", step},
+                                                             {"train_loss", loss_meter.mean()},
+                                                             {"train_accuracy", acc_meter.mean()},
+                                                             {"val_loss", val_loss},
+                                                             {"val_perplexity", std::exp(val_loss)},
+                                                             {"lr", schedule.last_lrs().front()}}
+                                                  .dump()
+                                           << "\n";
+    save(last_ckpt);
+    if (best) save(best_ckpt);
+    write_lm_curve(fs::path(cfg.out) / "learning_curve.svg", train_hist, val_hist);
+  }
+  std::signal(SIGINT, previous_handler);
+
+  io::save(model->state_dict(), (fs::path(cfg.out) / "model.safetensors").string(), to_user(shape));
+  tok->save((fs::path(cfg.out) / "tokenizer.json").string());
+  std::printf("validation loss %.4f nats/token (perplexity %.2f) after %lld steps; outputs in %s\nsample: ",
+              val_hist.back(), std::exp(val_hist.back()), static_cast<long long>(step), cfg.out.c_str());
+  std::string prompt = tok->decode(std::span<const int64_t>(val.tokens().data<int64_t>(), 1));
+  sample(*model, *tok, prompt, {.max_new_tokens = 200, .temperature = 0.8, .seed = cfg.seed},
+         [](const std::string& piece) { std::printf("%s", piece.c_str()); });
+  std::printf("\n");
+  return 0;
+}
+
+int cmd_generate(int argc, char** argv) {
+  std::string checkpoint, prompt = "\n";
+  models::GenerationOptions options{.max_new_tokens = 200, .temperature = 1.0};
+  CLI::App app{"Sample text from a language-model checkpoint, streaming tokens as they come", "soma generate"};
+  app.add_option("--checkpoint", checkpoint, "a checkpoint written by soma train --model gpt|lstm|gru")->required();
+  app.add_option("--prompt", prompt, "text to continue")->capture_default_str();
+  app.add_option("--max-tokens", options.max_new_tokens)->capture_default_str();
+  app.add_option("--temperature", options.temperature, "0: greedy")->capture_default_str();
+  app.add_option("--top-k", options.top_k, "0: off")->capture_default_str();
+  app.add_option("--top-p", options.top_p, "1: off")->capture_default_str();
+  app.add_option("--repetition-penalty", options.repetition_penalty)->capture_default_str();
+  app.add_option("--seed", options.seed)->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  io::Checkpoint ck = io::load_checkpoint(checkpoint);
+  auto tok_json = ck.user.find("tokenizer");
+  SOMA_CHECK(tok_json != ck.user.end(), "generate: checkpoint '{}' holds no tokenizer (not a language-model checkpoint)",
+             checkpoint);
+  auto tok = data::tokenizer_from_json(tok_json->second, checkpoint);
+  auto model = build_model(from_user(ck.user, checkpoint));
+  model->load_state_dict(ck.model);
+  model->eval();
+  sample(*model, *tok, prompt, options, [](const std::string& piece) {
+    std::printf("%s", piece.c_str());
+    std::fflush(stdout);
+  });
+  std::printf("\n");
+  return 0;
+}
+
+}  // namespace soma::cli
