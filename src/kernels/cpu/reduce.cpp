@@ -697,6 +697,9 @@ void reduce(const Tensor& out, const Tensor& x, const std::vector<bool>& reduced
     using T = Stored<T0>;
     T* o = static_cast<T*>(out.data_ptr());
     with_op<T>(op, p, [&](const auto& f) { reduce_impl(o, x, reduced, f); });
+    // all() over nothing gives uint8 min's identity, 255: store it as a valid bool (true).
+    if constexpr (std::is_same_v<T0, bool>)
+      for (int64_t i = 0, n = out.numel(); i < n; ++i) o[i] = o[i] != 0;
   });
 }
 
