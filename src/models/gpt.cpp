@@ -80,9 +80,10 @@ Tensor GPTBlock::attention(const Tensor& x, KVCache* cache, size_t layer) {
   // for the three pieces) rather than three selects: its backward writes the three gradients
   // into one [B, T, 3C] tensor instead of zero-filling and summing three of them.
   TensorList parts = (*qkv)(x).split(C, 2);
-  // Contiguous copies: attention kernels read [B, H, T, D] rows densely, and the copies' own
-  // gradients pass straight through.
-  auto heads = [&](const Tensor& t) { return t.view({B, T, H, D}).transpose(1, 2).contiguous(); };
+  // [B, H, T, D] views, no copies: the attention kernel reads each head's rows where the
+  // projection wrote them, and writes its output (and the gradients) in [B, T, H, D] order, so
+  // the transpose back to [B, T, C] is free too.
+  auto heads = [&](const Tensor& t) { return t.view({B, T, H, D}).transpose(1, 2); };
   Tensor q = heads(parts[0]), k = heads(parts[1]), v = heads(parts[2]);
   if (cache) std::tie(k, v) = cache->append(layer, k, v);
   const double p = dropout > 0 && is_training() ? dropout : 0.0;

@@ -3,6 +3,8 @@
 // backward (create_graph), dropout, the half dtypes and an additive mask that requires grad.
 #include "soma/nn/functional/attention.h"
 
+#include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "autograd/node.h"
@@ -71,6 +73,21 @@ Shape with_tail(Shape s, int64_t a, int64_t b) {
 
 // ---- the fused path -------------------------------------------------------------------------------
 
+// The offset of each flattened batch entry of `view` (whose leading dims are `batch`).
+std::vector<int64_t> batch_offsets(const Tensor& view, const Shape& batch) {
+  const int64_t nb = batch.size(), count = batch.numel();
+  std::vector<int64_t> offsets(count);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t off = 0, rest = i;
+    for (int64_t d = nb - 1; d >= 0; --d) {
+      off += (rest % batch[d]) * view.stride(d);
+      rest /= batch[d];
+    }
+    offsets[i] = off;
+  }
+  return offsets;
+}
+
 // The mask expanded (as a view) to batch + [Tq, Tk], with the per-batch offsets the kernel reads.
 template <class T>
 struct KernelMask {
@@ -82,16 +99,7 @@ struct KernelMask {
     if (!attn_mask.defined()) return;
     const Tensor m = attn_mask.dtype() == kBool ? attn_mask : attn_mask.detach().to(dtype_v<T>);
     view = m.expand(with_tail(batch, tq, tk));
-    const int64_t nb = batch.size(), count = batch.numel();
-    offsets.resize(count);
-    for (int64_t i = 0; i < count; ++i) {
-      int64_t off = 0, rest = i;
-      for (int64_t d = nb - 1; d >= 0; --d) {
-        off += (rest % batch[d]) * view.stride(d);
-        rest /= batch[d];
-      }
-      offsets[i] = off;
-    }
+    offsets = batch_offsets(view, batch);
     mask.batch_offset = offsets.data();
     mask.stride_q = view.stride(-2);
     mask.stride_k = view.stride(-1);
@@ -101,6 +109,45 @@ struct KernelMask {
       mask.bias = view.data<T>();
   }
 };
+
+// An operand of the kernel: t [..., rows, cols] expanded to batch + [rows, cols]. It is read in
+// place when its rows are contiguous (as the heads split from a packed [B, T, 3 * H * D]
+// projection are: [B, H, T, D] with strides [T * 3HD, D, 3HD, 1]), and copied otherwise.
+template <class T>
+struct KernelRows {
+  Tensor view;
+  std::vector<int64_t> offsets;
+
+  KernelRows(const Tensor& t, const Shape& batch) {
+    view = t.expand(with_tail(batch, t.size(-2), t.size(-1)));
+    const bool rows_dense = view.stride(-1) == 1 && view.stride(-2) >= view.size(-1);
+    if (!rows_dense && view.numel() > 0) view = view.contiguous();
+    offsets = batch_offsets(view, batch);
+  }
+  template <class P = const T>
+  kernels::Rows<P> rows() const {
+    return {.data = const_cast<P*>(view.data<T>()), .batch_offset = offsets.data(), .batch_stride = 0,
+            .row_stride = std::max<int64_t>(view.stride(-2), view.size(-1))};
+  }
+};
+
+// An empty tensor of `shape` whose dims lie in memory in the order of ref's strides, the last
+// dim innermost. The output and the gradients take the layout of q, k and v, so that heads split
+// from a [B, T, H * D] tensor come back as a [B, T, H * D] tensor without a copy.
+Tensor empty_in_layout_of(const Tensor& ref, const Shape& shape) {
+  const int64_t n = shape.size();
+  Dims order(n - 1);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return ref.stride(a) > ref.stride(b); });
+  order.push_back(n - 1);
+  Shape stored;
+  Dims back(n);
+  for (int64_t i = 0; i < n; ++i) {
+    stored.push_back(shape[order[i]]);
+    back[order[i]] = i;
+  }
+  return empty(stored, ref.dtype()).permute(back);
+}
 
 kernels::AttentionShape kernel_shape(const Shape& batch, const Tensor& q, const Tensor& k, const Tensor& v,
                                      double scale, bool causal) {
@@ -126,15 +173,14 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   if (o.attn_mask.defined()) batch = broadcast_shapes(batch, lead(o.attn_mask), kOp);
   const double scale = resolve_scale(q, o);
   const int64_t tq = q.size(-2), tk = k.size(-2);
-  const Tensor qc = q.expand(with_tail(batch, tq, q.size(-1))).contiguous();
-  const Tensor kc = k.expand(with_tail(batch, tk, k.size(-1))).contiguous();
-  const Tensor vc = v.expand(with_tail(batch, tk, v.size(-1))).contiguous();
-  Tensor out = empty(with_tail(batch, tq, v.size(-1)), q.dtype());
-  Tensor lse = empty(with_tail(batch, tq, 1), q.dtype());
   const kernels::AttentionShape shape = kernel_shape(batch, q, k, v, scale, o.is_causal);
+  Tensor out, lse = empty(with_tail(batch, tq, 1), q.dtype());
   dispatch_float(q.dtype(), [&]<class T>() {
+    const KernelRows<T> qr(q, batch), kr(k, batch), vr(v, batch);
+    out = empty_in_layout_of(qr.view, with_tail(batch, tq, v.size(-1)));
+    const KernelRows<T> outr(out, batch);
     KernelMask<T> m(o.attn_mask, batch, tq, tk);
-    kernels::attention_forward<T>(qc.data<T>(), kc.data<T>(), vc.data<T>(), m.mask, shape, out.data<T>(),
+    kernels::attention_forward<T>(qr.rows(), kr.rows(), vr.rows(), m.mask, shape, outr.template rows<T>(),
                                   lse.data<T>());
   });
   if (!autograd::needs_grad(q, k, v)) return out;
@@ -144,15 +190,17 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
        sl = SavedTensor::output(lse), o, batch, shape](const Tensor& g, GradMask need) -> TensorList {
         const Tensor &q = sq.get(), &k = sk.get(), &v = sv.get();
         if (is_grad_enabled()) return composed_backward(g, q, k, v, o, need);
-        const Tensor qc = q.expand(with_tail(batch, shape.tq, shape.d)).contiguous();
-        const Tensor kc = k.expand(with_tail(batch, shape.tk, shape.d)).contiguous();
-        const Tensor vc = v.expand(with_tail(batch, shape.tk, shape.dv)).contiguous();
-        const Tensor gc = g.contiguous();
-        Tensor dq = empty(qc.shape(), q.dtype()), dk = empty(kc.shape(), q.dtype()), dv = empty(vc.shape(), q.dtype());
+        Tensor dq, dk, dv;
         dispatch_float(q.dtype(), [&]<class T>() {
+          const KernelRows<T> qr(q, batch), kr(k, batch), vr(v, batch), outr(so.get(), batch), gr(g, batch);
+          dq = empty_in_layout_of(qr.view, qr.view.shape());
+          dk = empty_in_layout_of(kr.view, kr.view.shape());
+          dv = empty_in_layout_of(vr.view, vr.view.shape());
+          const KernelRows<T> dqr(dq, batch), dkr(dk, batch), dvr(dv, batch);
           KernelMask<T> m(o.attn_mask, batch, shape.tq, shape.tk);
-          kernels::attention_backward<T>(qc.data<T>(), kc.data<T>(), vc.data<T>(), so.get().data<T>(), gc.data<T>(),
-                                         sl.get().data<T>(), m.mask, shape, dq.data<T>(), dk.data<T>(), dv.data<T>());
+          kernels::attention_backward<T>(qr.rows(), kr.rows(), vr.rows(), outr.rows(), gr.rows(), sl.get().data<T>(),
+                                         m.mask, shape, dqr.template rows<T>(), dkr.template rows<T>(),
+                                         dvr.template rows<T>());
         });
         return {need[0] ? sum_to(dq, q.shape()) : Tensor(), need[1] ? sum_to(dk, k.shape()) : Tensor(),
                 need[2] ? sum_to(dv, v.shape()) : Tensor()};

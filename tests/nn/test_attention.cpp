@@ -157,6 +157,39 @@ TEST(Attention, KernelMatchesReferenceLoops) {
     }
 }
 
+TEST(Attention, HeadsOfAPackedProjectionAreReadInPlace) {
+  // q, k, v split from one [B, T, 3 * H * D] projection and viewed as [B, H, T, D] (rows 3HD
+  // apart): the kernel reads them where they are and writes the output as [B, T, H, D], so
+  // the transpose back to [B, T, H * D] needs no copy; values and gradients equal those of
+  // contiguous copies of the same inputs.
+  Generator gen(11);
+  const int64_t B = 2, T = 70, H = 3, D = 8;
+  Tensor packed = randn({B, T, 3 * H * D}, kFloat64, &gen).requires_grad_();
+  Tensor g = randn({B, T, H * D}, kFloat64, &gen);
+  auto attend = [&](bool copy) {
+    TensorList parts = packed.split(H * D, 2);
+    auto heads = [&](const Tensor& t) {
+      Tensor h = t.view({B, T, H, D}).transpose(1, 2);
+      return copy ? h.contiguous() : h;
+    };
+    Tensor y = F::scaled_dot_product_attention(heads(parts[0]), heads(parts[1]), heads(parts[2]), {.is_causal = true});
+    return y.transpose(1, 2);  // [B, T, H, D]
+  };
+  Tensor y = attend(false), yc = attend(true);
+  EXPECT_TRUE(y.is_contiguous());
+  EXPECT_TRUE(allclose(y, yc, 1e-12, 1e-12));
+  Tensor d = autograd::grad({y}, {packed}, {g.view({B, T, H, D})})[0];
+  Tensor dc = autograd::grad({yc}, {packed}, {g.view({B, T, H, D})})[0];
+  EXPECT_TRUE(allclose(d, dc, 1e-12, 1e-12));
+  Tensor small = randn({1, 5, 3 * 2 * 3}, kFloat64, &gen).requires_grad_();
+  auto packed_attention = [](const TensorList& in) {
+    TensorList parts = in[0].split(6, 2);
+    auto heads = [](const Tensor& t) { return t.view({1, 5, 2, 3}).transpose(1, 2); };
+    return F::scaled_dot_product_attention(heads(parts[0]), heads(parts[1]), heads(parts[2]), {.is_causal = true});
+  };
+  EXPECT_NO_THROW(gradcheck(packed_attention, {small}));
+}
+
 TEST(Attention, Gradchecks) {
   // float64, non-contiguous q (transposed), k broadcast over heads, causal with Tq < Tk, and a
   // bool mask with a fully masked row; double backward runs the composed formulas.

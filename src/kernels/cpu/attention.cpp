@@ -70,21 +70,22 @@ void mask_tile(T* S, int64_t m, int64_t n, int64_t b, int64_t i0, int64_t j0, co
 
 // Forward of one tile of queries [i0, i0 + m) of batch b: online softmax over key tiles.
 template <class T>
-void forward_tile(const T* q, const T* k, const T* v, const AttentionMask<T>& mask, const AttentionShape& s,
-                  int64_t b, int64_t i0, int64_t m, T* S, T* rmax, T* rsum, T* out, T* lse) {
-  const int64_t D = s.d, Dv = s.dv;
-  const T* Q = q + (b * s.tq + i0) * D;
-  const T* K = k + b * s.tk * D;
-  const T* V = v + b * s.tk * Dv;
-  T* O = out + (b * s.tq + i0) * Dv;
-  std::fill(O, O + m * Dv, T(0));
+void forward_tile(Rows<const T> q, Rows<const T> k, Rows<const T> v, const AttentionMask<T>& mask,
+                  const AttentionShape& s, int64_t b, int64_t i0, int64_t m, T* S, T* rmax, T* rsum, Rows<T> out,
+                  T* lse) {
+  const int64_t D = s.d, Dv = s.dv, ldo = out.row_stride;
+  const T* Q = q.row(b, i0);
+  const T* K = k.row(b, 0);
+  const T* V = v.row(b, 0);
+  T* O = out.row(b, i0);
+  for (int64_t r = 0; r < m; ++r) std::fill(O + r * ldo, O + r * ldo + Dv, T(0));
   std::fill(rmax, rmax + m, -kInf<T>);
   std::fill(rsum, rsum + m, T(0));
   const bool masked = s.causal || mask.keep || mask.bias;
   const int64_t kend = visible_keys(s, i0 + m - 1);  // causal: tiles past the diagonal are skipped
   for (int64_t j0 = 0; j0 < kend; j0 += kBlockK) {
     const int64_t n = std::min(kBlockK, kend - j0);
-    tile_gemm<T>(false, true, m, n, D, T(s.scale), Q, D, K + j0 * D, D, T(0), S, n);
+    tile_gemm<T>(false, true, m, n, D, T(s.scale), Q, q.row_stride, K + j0 * k.row_stride, k.row_stride, T(0), S, n);
     if (masked) mask_tile(S, m, n, b, i0, j0, mask, s);
     for (int64_t r = 0; r < m; ++r) {
       T* row = S + r * n;
@@ -103,38 +104,42 @@ void forward_tile(const T* q, const T* k, const T* v, const AttentionMask<T>& ma
       rsum[r] = rsum[r] * corr + sum;
       rmax[r] = mx;
       if (corr != T(1))
-        for (int64_t c = 0; c < Dv; ++c) O[r * Dv + c] *= corr;
+        for (int64_t c = 0; c < Dv; ++c) O[r * ldo + c] *= corr;
     }
-    tile_gemm<T>(false, false, m, Dv, n, T(1), S, n, V + j0 * Dv, Dv, T(1), O, Dv);
+    tile_gemm<T>(false, false, m, Dv, n, T(1), S, n, V + j0 * v.row_stride, v.row_stride, T(1), O, ldo);
   }
   for (int64_t r = 0; r < m; ++r) {
     const T inv = rsum[r] > 0 ? T(1) / rsum[r] : T(0);  // a row with no visible key gives zeros
-    for (int64_t c = 0; c < Dv; ++c) O[r * Dv + c] *= inv;
+    for (int64_t c = 0; c < Dv; ++c) O[r * ldo + c] *= inv;
     lse[b * s.tq + i0 + r] = rsum[r] > 0 ? rmax[r] + std::log(rsum[r]) : kInf<T>;
   }
 }
 
 // Backward of batch b: key tiles outer (their dk, dv stay in cache), query tiles inner.
 template <class T>
-void backward_batch(const T* q, const T* k, const T* v, const T* out, const T* dout, const T* lse,
-                    const AttentionMask<T>& mask, const AttentionShape& s, int64_t b, T* P, T* dP, T* Dr, T* dq,
-                    T* dk, T* dv) {
+void backward_batch(Rows<const T> q, Rows<const T> k, Rows<const T> v, Rows<const T> out, Rows<const T> dout,
+                    const T* lse, const AttentionMask<T>& mask, const AttentionShape& s, int64_t b, T* P, T* dP, T* Dr,
+                    Rows<T> dq, Rows<T> dk, Rows<T> dv) {
   const int64_t D = s.d, Dv = s.dv, Tq = s.tq, Tk = s.tk;
-  const T* Q = q + b * Tq * D;
-  const T* K = k + b * Tk * D;
-  const T* V = v + b * Tk * Dv;
-  const T* dO = dout + b * Tq * Dv;
+  const int64_t ldq = q.row_stride, ldk = k.row_stride, ldv = v.row_stride, ldo = out.row_stride,
+                lddo = dout.row_stride, lddq = dq.row_stride, lddk = dk.row_stride, lddv = dv.row_stride;
+  const T* Q = q.row(b, 0);
+  const T* K = k.row(b, 0);
+  const T* V = v.row(b, 0);
+  const T* O = out.row(b, 0);
+  const T* dO = dout.row(b, 0);
   const T* L = lse + b * Tq;
-  T* dQ = dq + b * Tq * D;
-  T* dK = dk + b * Tk * D;
-  T* dV = dv + b * Tk * Dv;
-  std::fill(dQ, dQ + Tq * D, T(0));
-  std::fill(dK, dK + Tk * D, T(0));
-  std::fill(dV, dV + Tk * Dv, T(0));
-  const T* O = out + b * Tq * Dv;
+  T* dQ = dq.row(b, 0);
+  T* dK = dk.row(b, 0);
+  T* dV = dv.row(b, 0);
+  for (int64_t i = 0; i < Tq; ++i) std::fill(dQ + i * lddq, dQ + i * lddq + D, T(0));
+  for (int64_t j = 0; j < Tk; ++j) {
+    std::fill(dK + j * lddk, dK + j * lddk + D, T(0));
+    std::fill(dV + j * lddv, dV + j * lddv + Dv, T(0));
+  }
   for (int64_t i = 0; i < Tq; ++i) {
     T acc = 0;
-    for (int64_t c = 0; c < Dv; ++c) acc += dO[i * Dv + c] * O[i * Dv + c];
+    for (int64_t c = 0; c < Dv; ++c) acc += dO[i * lddo + c] * O[i * ldo + c];
     Dr[i] = acc;
   }
   const bool masked = s.causal || mask.keep || mask.bias;
@@ -145,23 +150,23 @@ void backward_batch(const T* q, const T* k, const T* v, const T* out, const T* d
     const int64_t first = s.causal ? std::max<int64_t>(0, j0 - (Tk - Tq)) / kBlockQ * kBlockQ : 0;
     for (int64_t i0 = first; i0 < Tq; i0 += kBlockQ) {
       const int64_t m = std::min(kBlockQ, Tq - i0);
-      tile_gemm<T>(false, true, m, n, D, scale, Q + i0 * D, D, K + j0 * D, D, T(0), P, n);
+      tile_gemm<T>(false, true, m, n, D, scale, Q + i0 * ldq, ldq, K + j0 * ldk, ldk, T(0), P, n);
       if (masked) mask_tile(P, m, n, b, i0, j0, mask, s);
       for (int64_t r = 0; r < m; ++r) {
         T* row = P + r * n;
         const T l = L[i0 + r];
         for (int64_t c = 0; c < n; ++c) row[c] = fast_exp(row[c] - l);
       }
-      tile_gemm<T>(true, false, n, Dv, m, T(1), P, n, dO + i0 * Dv, Dv, T(1), dV + j0 * Dv, Dv);
-      tile_gemm<T>(false, true, m, n, Dv, T(1), dO + i0 * Dv, Dv, V + j0 * Dv, Dv, T(0), dP, n);
+      tile_gemm<T>(true, false, n, Dv, m, T(1), P, n, dO + i0 * lddo, lddo, T(1), dV + j0 * lddv, lddv);
+      tile_gemm<T>(false, true, m, n, Dv, T(1), dO + i0 * lddo, lddo, V + j0 * ldv, ldv, T(0), dP, n);
       for (int64_t r = 0; r < m; ++r) {
         T* ds = dP + r * n;
         const T* p = P + r * n;
         const T d = Dr[i0 + r];
         for (int64_t c = 0; c < n; ++c) ds[c] = p[c] * (ds[c] - d);
       }
-      tile_gemm<T>(false, false, m, D, n, scale, dP, n, K + j0 * D, D, T(1), dQ + i0 * D, D);
-      tile_gemm<T>(true, false, n, D, m, scale, dP, n, Q + i0 * D, D, T(1), dK + j0 * D, D);
+      tile_gemm<T>(false, false, m, D, n, scale, dP, n, K + j0 * ldk, ldk, T(1), dQ + i0 * lddq, lddq);
+      tile_gemm<T>(true, false, n, D, m, scale, dP, n, Q + i0 * ldq, ldq, T(1), dK + j0 * lddk, lddk);
     }
   }
 }
@@ -194,8 +199,8 @@ std::vector<double> reference_probs(const T* q, const T* k, const AttentionMask<
 }  // namespace
 
 template <class T>
-void attention_forward(const T* q, const T* k, const T* v, const AttentionMask<T>& mask, const AttentionShape& s,
-                       T* out, T* lse) {
+void attention_forward(Rows<const T> q, Rows<const T> k, Rows<const T> v, const AttentionMask<T>& mask,
+                       const AttentionShape& s, Rows<T> out, T* lse) {
   const int64_t tiles = (s.tq + kBlockQ - 1) / kBlockQ;
   parallel_for(s.batch * tiles, kBlockQ * s.tk * (s.d + s.dv), [&](int64_t u0, int64_t u1) {
     std::vector<T> work(kBlockQ * kBlockK + 2 * kBlockQ);
@@ -208,14 +213,30 @@ void attention_forward(const T* q, const T* k, const T* v, const AttentionMask<T
 }
 
 template <class T>
-void attention_backward(const T* q, const T* k, const T* v, const T* out, const T* dout, const T* lse,
-                        const AttentionMask<T>& mask, const AttentionShape& s, T* dq, T* dk, T* dv) {
+void attention_backward(Rows<const T> q, Rows<const T> k, Rows<const T> v, Rows<const T> out, Rows<const T> dout,
+                        const T* lse, const AttentionMask<T>& mask, const AttentionShape& s, Rows<T> dq, Rows<T> dk,
+                        Rows<T> dv) {
   parallel_for(s.batch, 2 * s.tq * s.tk * (s.d + s.dv), [&](int64_t b0, int64_t b1) {
     std::vector<T> work(2 * kBlockQ * kBlockK + s.tq);
     for (int64_t b = b0; b < b1; ++b)
       backward_batch(q, k, v, out, dout, lse, mask, s, b, work.data(), work.data() + kBlockQ * kBlockK,
                      work.data() + 2 * kBlockQ * kBlockK, dq, dk, dv);
   });
+}
+
+template <class T>
+void attention_forward(const T* q, const T* k, const T* v, const AttentionMask<T>& mask, const AttentionShape& s,
+                       T* out, T* lse) {
+  attention_forward<T>(dense_rows(q, s.tq, s.d), dense_rows(k, s.tk, s.d), dense_rows(v, s.tk, s.dv), mask, s,
+                       dense_rows(out, s.tq, s.dv), lse);
+}
+
+template <class T>
+void attention_backward(const T* q, const T* k, const T* v, const T* out, const T* dout, const T* lse,
+                        const AttentionMask<T>& mask, const AttentionShape& s, T* dq, T* dk, T* dv) {
+  attention_backward<T>(dense_rows(q, s.tq, s.d), dense_rows(k, s.tk, s.d), dense_rows(v, s.tk, s.dv),
+                        dense_rows(out, s.tq, s.dv), dense_rows(dout, s.tq, s.dv), lse, mask, s,
+                        dense_rows(dq, s.tq, s.d), dense_rows(dk, s.tk, s.d), dense_rows(dv, s.tk, s.dv));
 }
 
 template <class T>
@@ -265,6 +286,11 @@ void attention_backward_reference(const T* q, const T* k, const T* v, const T* o
 }
 
 #define SOMA_ATTENTION_INSTANTIATE(T)                                                                               \
+  template void attention_forward<T>(Rows<const T>, Rows<const T>, Rows<const T>, const AttentionMask<T>&,         \
+                                     const AttentionShape&, Rows<T>, T*);                                          \
+  template void attention_backward<T>(Rows<const T>, Rows<const T>, Rows<const T>, Rows<const T>, Rows<const T>,   \
+                                      const T*, const AttentionMask<T>&, const AttentionShape&, Rows<T>, Rows<T>,  \
+                                      Rows<T>);                                                                    \
   template void attention_forward<T>(const T*, const T*, const T*, const AttentionMask<T>&, const AttentionShape&, \
                                      T*, T*);                                                                      \
   template void attention_backward<T>(const T*, const T*, const T*, const T*, const T*, const T*,                  \

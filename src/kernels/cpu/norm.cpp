@@ -18,18 +18,35 @@ inline T fast_exp(T v) {
   if constexpr (std::is_same_v<T, float>) return vec::exp(v); else return std::exp(v);
 }
 
+// The sum of f(i) over i in [0, n): 16 independent accumulators of type T (vector registers
+// once inlined), folded into a double every 1024 terms. A row costs n / 16 dependent additions
+// instead of n, while the rounding error stays that of 1024-term sums.
+template <class T, class F>
+double lane_sum(int64_t n, F f) {
+  constexpr int64_t kLanes = 16, kBlock = 1024;
+  double total = 0;
+  for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
+    const int64_t b1 = std::min(n, b0 + kBlock);
+    T acc[kLanes] = {};
+    int64_t i = b0;
+    for (; i + kLanes <= b1; i += kLanes)
+      for (int64_t l = 0; l < kLanes; ++l) acc[l] += f(i + l);
+    for (; i < b1; ++i) total += f(i);
+    for (int64_t l = 0; l < kLanes; ++l) total += acc[l];
+  }
+  return total;
+}
+
 // Mean and biased variance of x[0..n) (two passes: exact for data with a large mean).
 template <class T>
 void moments(const T* x, int64_t n, double& mean, double& var) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += x[i];
-  mean = s / static_cast<double>(n);
-  double q = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double d = x[i] - mean;
-    q += d * d;
-  }
-  var = q / static_cast<double>(n);
+  mean = lane_sum<T>(n, [x](int64_t i) { return x[i]; }) / static_cast<double>(n);
+  const T m = static_cast<T>(mean);
+  var = lane_sum<T>(n, [x, m](int64_t i) {
+          const T d = x[i] - m;
+          return d * d;
+        }) /
+        static_cast<double>(n);
 }
 
 // Column sums over rows of g * xhat (dw) and g (db) for layer norm, parallel over column tiles.
@@ -94,12 +111,9 @@ void layer_norm_backward(const T* g, const T* x, const T* mean, const T* rstd, c
         const T* xr = x + r * n;
         T* dr = dx + r * n;
         const T m = mean[r], rs = rstd[r];
-        double s1 = 0, s2 = 0;  // sum gw, sum gw * xhat
-        for (int64_t i = 0; i < n; ++i) {
-          const T gw = w ? gr[i] * w[i] : gr[i];
-          s1 += gw;
-          s2 += static_cast<double>(gw) * ((xr[i] - m) * rs);
-        }
+        auto gw = [gr, w](int64_t i) { return w ? gr[i] * w[i] : gr[i]; };
+        const double s1 = lane_sum<T>(n, gw);
+        const double s2 = lane_sum<T>(n, [&](int64_t i) { return gw(i) * ((xr[i] - m) * rs); });  // sum gw * xhat
         const T c1 = static_cast<T>(s1 / static_cast<double>(n)), c2 = static_cast<T>(s2 / static_cast<double>(n));
         for (int64_t i = 0; i < n; ++i) {
           const T gw = w ? gr[i] * w[i] : gr[i];
