@@ -43,6 +43,36 @@ void tile_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const
     cblas_dgemm(CblasRowMajor, fa, fb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// The largest of init and x[0..n), in 16 independent lanes (vector registers): a single running
+// maximum would be one dependent instruction per element.
+template <class T>
+T row_max(const T* x, int64_t n, T init) {
+  constexpr int64_t kLanes = 16;
+  T lane[kLanes];
+  std::fill(lane, lane + kLanes, init);
+  int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) lane[l] = x[c + l] > lane[l] ? x[c + l] : lane[l];
+  T mx = init;
+  for (; c < n; ++c) mx = x[c] > mx ? x[c] : mx;
+  for (int64_t l = 0; l < kLanes; ++l) mx = lane[l] > mx ? lane[l] : mx;
+  return mx;
+}
+
+// x[c] = exp(x[c] - shift) over [0, n); returns their sum (16 lanes, as row_max).
+template <class T>
+T exp_shifted_sum(T* x, int64_t n, T shift) {
+  constexpr int64_t kLanes = 16;
+  T lane[kLanes] = {};
+  int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) lane[l] += (x[c + l] = fast_exp(x[c + l] - shift));
+  T sum = 0;
+  for (; c < n; ++c) sum += (x[c] = fast_exp(x[c] - shift));
+  for (int64_t l = 0; l < kLanes; ++l) sum += lane[l];
+  return sum;
+}
+
 // The number of keys of row i visible under the causal rule (all Tk without it).
 inline int64_t visible_keys(const AttentionShape& s, int64_t i) {
   return s.causal ? std::clamp<int64_t>(i + s.tk - s.tq + 1, 0, s.tk) : s.tk;
@@ -89,19 +119,13 @@ void forward_tile(Rows<const T> q, Rows<const T> k, Rows<const T> v, const Atten
     if (masked) mask_tile(S, m, n, b, i0, j0, mask, s);
     for (int64_t r = 0; r < m; ++r) {
       T* row = S + r * n;
-      T mx = rmax[r];
-      for (int64_t c = 0; c < n; ++c) mx = row[c] > mx ? row[c] : mx;
+      const T mx = row_max(row, n, rmax[r]);
       if (mx == -kInf<T>) {  // nothing visible yet: the row contributes nothing
         std::fill(row, row + n, T(0));
         continue;
       }
       const T corr = fast_exp(rmax[r] - mx);  // rescales what was summed under the old max
-      T sum = 0;
-      for (int64_t c = 0; c < n; ++c) {
-        row[c] = fast_exp(row[c] - mx);
-        sum += row[c];
-      }
-      rsum[r] = rsum[r] * corr + sum;
+      rsum[r] = rsum[r] * corr + exp_shifted_sum(row, n, mx);
       rmax[r] = mx;
       if (corr != T(1))
         for (int64_t c = 0; c < Dv; ++c) O[r * ldo + c] *= corr;
