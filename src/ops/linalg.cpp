@@ -6,8 +6,11 @@
 // column-major copies; their backward formulas follow PyTorch's FunctionsManual.
 #include "soma/linalg.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <string>
 #include <tuple>
@@ -19,7 +22,9 @@
 #include "kernels/cpu/lapack.h"
 #include "ops/util.h"
 #include "soma/creation.h"
+#include "soma/grad_mode.h"
 #include "soma/math.h"
+#include "soma/parallel.h"
 #include "soma/views.h"
 
 namespace soma {
@@ -85,6 +90,36 @@ Shape broadcast_batch(const char* op, const Tensor& a, const Tensor& b) {
 
 // ---- the product ---------------------------------------------------------------------------------
 
+// Runs first() and second() at the same time, one per thread, when soma uses exactly two threads
+// and the work is large; else one after the other. Used for the two independent products of a
+// backward pass (dA and dB): each then runs single-threaded (inside a parallel region OpenBLAS
+// and parallel_for stay on their thread), which beats splitting each product over both cores:
+// no packing done twice, no barrier in between. Grad mode is thread-local: the caller's is used.
+template <class F1, class F2>
+void run_pair(F1 first, F2 second, double flops) {
+  constexpr double kWorthIt = 4e6;
+  if (flops < kWorthIt || get_num_threads() != 2 || omp_in_parallel()) {
+    first();
+    second();
+    return;
+  }
+  const bool grad = is_grad_enabled();
+  std::exception_ptr error[2];
+#pragma omp parallel num_threads(2)
+  {
+    const int t = omp_get_thread_num();
+    GradModeGuard mode(grad);
+    try {
+      if (t == 0) first();
+      if (t == 1 || omp_get_num_threads() == 1) second();
+    } catch (...) {
+      error[t] = std::current_exception();
+    }
+  }
+  for (const auto& e : error)
+    if (e) std::rethrow_exception(e);
+}
+
 // The gradient a^T g [k, m] of the right operand b of a [n, k] @ b [k, m]. When b is the
 // transpose of a dense [m, k] matrix (the weight of linear: x @ W^T), it is computed as the
 // transpose of g^T a [m, k], so the gradient reaching W is dense without a copy.
@@ -102,8 +137,10 @@ Tensor product(const Tensor& a, const Tensor& b) {
   if (autograd::needs_grad(a, b))
     autograd::record("matmul", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g, GradMask m) -> TensorList {
       TensorList r(2);
-      if (m[0]) r[0] = product(g, mT(sb.get()));
-      if (m[1]) r[1] = sa.get().dim() == 2 ? weight_grad(sa.get(), g, sb.get()) : product(mT(sa.get()), g);
+      const Tensor &a = sa.get(), &b = sb.get();
+      run_pair([&] { if (m[0]) r[0] = product(g, mT(b)); },
+               [&] { if (m[1]) r[1] = a.dim() == 2 ? weight_grad(a, g, b) : product(mT(a), g); },
+               m[0] && m[1] ? 2.0 * double(a.numel()) * double(b.size(-1)) : 0.0);
       return r;
     });
   return out;
@@ -194,8 +231,10 @@ Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, Scalar beta, Sca
                        TensorList r(3);
                        const Tensor ga = alpha.to_double() == 1 ? g : g * alpha;
                        if (m[0]) r[0] = ops::reduce_grad(beta.to_double() == 1 ? g : g * beta, sc, dc);
-                       if (m[1]) r[1] = mm(ga, sb.get().t());
-                       if (m[2]) r[2] = weight_grad(sa.get(), ga, sb.get());
+                       const Tensor &a = sa.get(), &b = sb.get();
+                       run_pair([&] { if (m[1]) r[1] = mm(ga, b.t()); },
+                                [&] { if (m[2]) r[2] = weight_grad(a, ga, b); },
+                                m[1] && m[2] ? 2.0 * double(a.numel()) * double(b.size(1)) : 0.0);
                        return r;
                      });
   return out;
