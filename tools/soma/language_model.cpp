@@ -164,9 +164,9 @@ LMObjective next_token_objective(const LMShape& shape, const data::Tokenizer& to
               }};
 }
 
-// Weight decay, when the optimizer has it, on the weight matrices and embeddings only, not on
-// biases and LayerNorm scales (BERT's recipe); gpt keeps decaying everything, as its reference
-// benchmark (torch.optim.AdamW(model.parameters())) does.
+// bert with AdamW decays the weight matrices and embeddings only, not the biases and LayerNorm
+// parameters (BERT's recipe); gpt keeps decaying everything, as its reference benchmark
+// (torch.optim.AdamW(model.parameters())) does; other optimizers get make_optimizer's one group.
 std::unique_ptr<optim::Optimizer> make_lm_optimizer(const TrainConfig& cfg, nn::Module& model) {
   if (cfg.model != "bert" || cfg.optimizer != "adamw") return make_optimizer(cfg, model.parameters());
   TensorList matrices, others;
