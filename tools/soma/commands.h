@@ -29,7 +29,7 @@ struct TrainConfig {
   int threads = 0;            // 0: the default
   std::string out = "runs/soma";
   bool resume = false;
-  // Language models (gpt, lstm, gru); 0 means the model's default.
+  // Language models (gpt, lstm, gru, bert); 0 means the model's default.
   int64_t steps = 1000;       // optimizer steps
   int64_t eval_every = 100;   // steps between validation evaluations and checkpoints
   std::string tokenizer = "char";  // char or bpe

@@ -1,9 +1,12 @@
 // Language models on the command line:
-//   soma train --model gpt|lstm|gru --data FILE|kjv   trains on text (progress bar, validation loss
-//       in nats per token and perplexity, best/last checkpoints, a metrics log, a learning curve,
-//       Ctrl-C saves and --resume continues), then prints a sample;
-//   soma generate --checkpoint F --prompt "..."       streams sampled text token by token.
+//   soma train --model gpt|lstm|gru|bert --data FILE|kjv   trains on text (progress bar,
+//       validation loss in nats per token (bert: per masked token), perplexity and accuracy,
+//       best/last checkpoints, a metrics log, a learning curve, Ctrl-C saves and --resume
+//       continues), then prints a sample (bert: fills in masks of the validation text);
+//   soma generate --checkpoint F --prompt "..."   streams sampled text token by token, or on a
+//       bert checkpoint prints the likeliest tokens for each [MASK] of the prompt.
 // The checkpoint carries the tokenizer and the model's shape, so generate needs nothing else.
+// The masked-LM parts are in masked_lm.cpp.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +19,7 @@
 #include <fstream>
 
 #include "commands.h"
+#include "language_model.h"
 #include "plot.h"
 #include "progress.h"
 #include "soma/soma.h"
@@ -31,12 +35,6 @@ extern "C" void on_lm_sigint(int) { interrupted.store(true); }
 
 constexpr int64_t kEvalBatches = 20;      // validation loss: mean over 20 fixed batches
 constexpr uint64_t kEvalSeed = 999;       // the same batches every time (as the references)
-
-// The shape of a language model: what the checkpoint records to rebuild it.
-struct LMShape {
-  std::string model;
-  int64_t vocab = 0, context = 0, layers = 0, heads = 0, width = 0, embedding = 0;
-};
 
 std::map<std::string, std::string> to_user(const LMShape& s) {
   return {{"model", s.model},
@@ -67,7 +65,8 @@ LMShape from_user(const std::map<std::string, std::string>& user, const std::str
 // Model defaults are the reference benchmarks' configurations.
 LMShape default_shape(const TrainConfig& cfg, int64_t vocab) {
   LMShape s{cfg.model, vocab, cfg.context, cfg.layers, cfg.heads, cfg.width, 0};
-  if (cfg.model == "gpt") {
+  if (cfg.model == "gpt" || cfg.model == "bert") {  // bert: BERT-Mini's depth at twice its width
+    // (Turc et al. 2019); its context of 128 is BERT's pre-training length, [CLS] and [SEP] included
     s.context = s.context ? s.context : 128;
     s.layers = s.layers ? s.layers : 4;
     s.heads = s.heads ? s.heads : 4;
@@ -81,7 +80,7 @@ LMShape default_shape(const TrainConfig& cfg, int64_t vocab) {
   return s;
 }
 
-std::shared_ptr<models::LanguageModel> build_model(const LMShape& s) {
+std::shared_ptr<models::LanguageModel> build_next_token_model(const LMShape& s) {
   SOMA_CHECK(s.vocab > 0 && s.context > 0 && s.layers > 0 && s.width > 0,
              "train: a language model needs a positive vocabulary, context, layer count and width");
   if (s.model == "gpt") {
@@ -95,29 +94,37 @@ std::shared_ptr<models::LanguageModel> build_model(const LMShape& s) {
                                                                              .hidden_size = s.width,
                                                                              .num_layers = s.layers,
                                                                              .cell = s.model});
-  SOMA_FAIL("train: unknown language model '{}' (expected gpt, lstm or gru)", s.model);
+  SOMA_FAIL("train: unknown language model '{}' (expected gpt, lstm, gru or bert)", s.model);
 }
 
 std::unique_ptr<data::Tokenizer> make_tokenizer(const TrainConfig& cfg, const std::string& text) {
-  if (cfg.tokenizer == "char") return std::make_unique<data::CharTokenizer>(data::CharTokenizer::train(text));
+  std::vector<std::string> specials = cfg.model == "bert" ? bert_special_tokens() : std::vector<std::string>{};
+  if (cfg.tokenizer == "char")
+    return std::make_unique<data::CharTokenizer>(data::CharTokenizer::train(text, {.special_tokens = specials}));
   if (cfg.tokenizer == "bpe")
-    return std::make_unique<data::BPETokenizer>(data::BPETokenizer::train(text, cfg.vocab_size));
+    return std::make_unique<data::BPETokenizer>(data::BPETokenizer::train(text, cfg.vocab_size, specials));
   SOMA_FAIL("train: unknown tokenizer '{}' (expected char or bpe)", cfg.tokenizer);
 }
 
-// Mean next-token loss (nats) over the fixed validation batches.
-double validation_loss(models::LanguageModel& model, const data::TokenWindows& val, int64_t batch) {
+struct Evaluation {
+  double loss = 0, accuracy = 0;  // per predicted token
+};
+
+// Mean loss (nats) and accuracy over the predicted tokens of the fixed validation batches.
+Evaluation validate(LMObjective& objective, const data::TokenWindows& val, int64_t batch) {
   NoGradGuard no_grad;
-  model.eval();
+  objective.model->eval();
   Generator gen(kEvalSeed);
   double total = 0;
+  int64_t correct = 0, predicted = 0;
   for (int64_t i = 0; i < kEvalBatches; ++i) {
-    auto [x, y] = val.sample(batch, &gen);
-    Tensor logits = model.logits(x);
-    total += nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), y.reshape({-1})).item();
+    BatchLoss b = objective.batch_loss(val, batch, gen);
+    total += b.loss.item() * static_cast<double>(b.predicted);
+    correct += b.correct;
+    predicted += b.predicted;
   }
-  model.train();
-  return total / kEvalBatches;
+  objective.model->train();
+  return {total / static_cast<double>(predicted), static_cast<double>(correct) / static_cast<double>(predicted)};
 }
 
 // Samples tokens after `prompt`, calling on_text with the prompt, then with each new token's text.
@@ -133,16 +140,56 @@ void sample(models::LanguageModel& model, const data::Tokenizer& tok, const std:
   });
 }
 
-void write_lm_curve(const fs::path& path, const std::vector<double>& train, const std::vector<double>& val) {
-  std::vector<double> ppl;
-  for (double v : val) ppl.push_back(std::exp(v));
-  std::ofstream(path) << learning_curve_svg(
-      {{"loss (nats/token)", {{"train", train}, {"validation", val}}}, {"validation perplexity", {{"validation", ppl}}}});
+// Next-token prediction: windows x and their targets y (x shifted by one) [B, T].
+LMObjective next_token_objective(const LMShape& shape, const data::Tokenizer& tok, uint64_t seed) {
+  auto model = build_next_token_model(shape);
+  return {.model = model,
+          .window = shape.context,
+          .batch_loss =
+              [model](const data::TokenWindows& windows, int64_t batch, Generator& gen) {
+                auto [x, y] = windows.sample(batch, &gen);
+                Tensor logits = model->logits(x).flatten(0, 1);  // [B*T, V]
+                Tensor target = y.flatten();
+                Tensor loss = nn::functional::cross_entropy(logits, target);
+                NoGradGuard no_grad;
+                return BatchLoss{loss, static_cast<int64_t>((logits.argmax(1) == target).sum().item()), target.numel()};
+              },
+          .demo =
+              [model, &tok, seed](const data::TokenWindows& val) {
+                std::printf("sample: ");
+                std::string prompt = tok.decode(std::span<const int64_t>(val.tokens().data<int64_t>(), 1));
+                sample(*model, tok, prompt, {.max_new_tokens = 200, .temperature = 0.8, .seed = seed},
+                       [](const std::string& piece) { std::printf("%s", piece.c_str()); });
+                std::printf("\n");
+              }};
+}
+
+// bert with AdamW decays the weight matrices and embeddings only, not the biases and LayerNorm
+// parameters (BERT's recipe); gpt keeps decaying everything, as its reference benchmark
+// (torch.optim.AdamW(model.parameters())) does; other optimizers get make_optimizer's one group.
+std::unique_ptr<optim::Optimizer> make_lm_optimizer(const TrainConfig& cfg, nn::Module& model) {
+  if (cfg.model != "bert" || cfg.optimizer != "adamw") return make_optimizer(cfg, model.parameters());
+  TensorList matrices, others;
+  for (const Tensor& p : model.parameters()) (p.dim() >= 2 ? matrices : others).push_back(p);
+  return std::make_unique<optim::AdamW>(std::vector<optim::AdamW::Group>{
+      {matrices, {.lr = cfg.lr, .weight_decay = cfg.weight_decay}}, {others, {.lr = cfg.lr, .weight_decay = 0}}});
+}
+
+void write_lm_curve(const fs::path& path, const std::string& per, const std::vector<Evaluation>& train,
+                    const std::vector<Evaluation>& val) {
+  std::vector<double> train_loss, val_loss, ppl, train_acc, val_acc;
+  for (const Evaluation& e : train) train_loss.push_back(e.loss), train_acc.push_back(e.accuracy);
+  for (const Evaluation& e : val) val_loss.push_back(e.loss), ppl.push_back(std::exp(e.loss)), val_acc.push_back(e.accuracy);
+  std::ofstream(path) << learning_curve_svg({{fmt::format("loss (nats/{})", per), {{"train", train_loss}, {"validation", val_loss}}},
+                                             {"validation perplexity", {{"validation", ppl}}},
+                                             {"accuracy", {{"train", train_acc}, {"validation", val_acc}}}});
 }
 
 }  // namespace
 
-bool is_language_model(const std::string& model) { return model == "gpt" || model == "lstm" || model == "gru"; }
+bool is_language_model(const std::string& model) {
+  return model == "gpt" || model == "lstm" || model == "gru" || model == "bert";
+}
 
 void apply_language_model_defaults(TrainConfig& cfg) {
   // Options the user did not set take the reference configurations' values.
@@ -152,6 +199,12 @@ void apply_language_model_defaults(TrainConfig& cfg) {
   if (cfg.model == "gpt") {
     if (unset("optimizer")) cfg.optimizer = "adamw";
     if (unset("lr")) cfg.lr = 3e-4;
+    if (unset("weight-decay")) cfg.weight_decay = 0.01;
+  } else if (cfg.model == "bert") {
+    // ELECTRA-Small's pre-training recipe (Clark et al. 2020), for a BERT of about this size:
+    // AdamW, lr 5e-4, weight decay 0.01. (BERT-Base's 1e-4 is for a model 30x larger.)
+    if (unset("optimizer")) cfg.optimizer = "adamw";
+    if (unset("lr")) cfg.lr = 5e-4;
     if (unset("weight-decay")) cfg.weight_decay = 0.01;
   } else {
     if (unset("optimizer")) cfg.optimizer = "adam";
@@ -179,9 +232,12 @@ int run_language_model_training(const TrainConfig& cfg) {
     tok = make_tokenizer(cfg, text);
   }
   LMShape shape = default_shape(cfg, tok->vocab_size());
-  auto [train, val] = data::TokenWindows(tok->encode(text), shape.context).split(1.0 - cfg.validation);
-  auto model = build_model(shape);
-  auto optimizer = make_optimizer(cfg, model->parameters());
+  // The tokenizer outlives the objective, whose demo refers to it.
+  LMObjective objective = cfg.model == "bert" ? masked_lm_objective(shape, *tok, cfg.seed)
+                                              : next_token_objective(shape, *tok, cfg.seed);
+  nn::Module& model = *objective.model;
+  auto [train, val] = data::TokenWindows(tok->encode(text), objective.window).split(1.0 - cfg.validation);
+  auto optimizer = make_lm_optimizer(cfg, model);
   // Linear warm-up over the first 5% of the steps, then a cosine decay to a tenth.
   const int64_t warmup = std::max<int64_t>(1, cfg.steps / 20);
   auto warm = std::make_shared<optim::LinearLR>(*optimizer, optim::LinearLROptions{.start_factor = 0.1, .total_iters = warmup});
@@ -192,7 +248,7 @@ int run_language_model_training(const TrainConfig& cfg) {
   std::fprintf(stderr,
                "soma train: %s (%lld parameters) on %s: %lld tokens (%s tokenizer, vocabulary %lld), context %lld, "
                "batch %lld, %s lr %g, %lld steps, %d threads\n",
-               cfg.model.c_str(), static_cast<long long>(model->num_parameters()), cfg.data.c_str(),
+               cfg.model.c_str(), static_cast<long long>(model.num_parameters()), cfg.data.c_str(),
                static_cast<long long>(train.tokens().numel() + val.tokens().numel()), cfg.tokenizer.c_str(),
                static_cast<long long>(shape.vocab), static_cast<long long>(shape.context),
                static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), cfg.lr, static_cast<long long>(cfg.steps),
@@ -200,10 +256,10 @@ int run_language_model_training(const TrainConfig& cfg) {
 
   int64_t step = 0;
   double best_loss = INFINITY;
-  std::vector<double> train_hist, val_hist;
+  std::vector<Evaluation> train_hist, val_hist;
   const fs::path log_path = fs::path(cfg.out) / "metrics.jsonl";
   if (resumed) {
-    model->load_state_dict(resumed->model);
+    model.load_state_dict(resumed->model);
     optimizer->load_state_dict(resumed->optimizer);
     step = resumed->step;
     resumed->rng.restore();
@@ -212,8 +268,8 @@ int run_language_model_training(const TrainConfig& cfg) {
     for (std::string line; std::getline(log, line);) {
       auto j = nlohmann::json::parse(line);
       if (j["step"].get<int64_t>() > step) break;
-      train_hist.push_back(j["train_loss"]);
-      val_hist.push_back(j["val_loss"]);
+      train_hist.push_back({j["train_loss"], j.value("train_accuracy", 0.0)});
+      val_hist.push_back({j["val_loss"], j.value("val_accuracy", 0.0)});
     }
     for (int64_t i = 0; i < step; ++i) schedule.step();  // the schedule is a function of the step
     std::fprintf(stderr, "resumed from %s at step %lld\n", last_ckpt.c_str(), static_cast<long long>(step));
@@ -222,7 +278,7 @@ int run_language_model_training(const TrainConfig& cfg) {
   }
   auto save = [&](const fs::path& path) {
     io::Checkpoint ck;
-    ck.model = model->state_dict();
+    ck.model = model.state_dict();
     ck.optimizer = optimizer->state_dict();
     ck.step = step;
     ck.rng = io::RngState::capture();
@@ -234,6 +290,7 @@ int run_language_model_training(const TrainConfig& cfg) {
 
   interrupted.store(false);
   auto previous_handler = std::signal(SIGINT, on_lm_sigint);
+  const char* per = objective.per.c_str();
   while (step < cfg.steps) {
     const int64_t round_steps = std::min(cfg.eval_every, cfg.steps - step);
     ProgressBar bar(fmt::format("steps {}-{}", step + 1, step + round_steps), round_steps, stderr, "tokens");
@@ -241,25 +298,19 @@ int run_language_model_training(const TrainConfig& cfg) {
     for (int64_t i = 0; i < round_steps; ++i) {
       // Each step's batch depends only on the seed and the step, so a resumed run sees the same data.
       Generator gen(cfg.seed * 1000003 + static_cast<uint64_t>(step));
-      auto [x, y] = train.sample(cfg.batch_size, &gen);
-      Tensor logits = model->logits(x);
-      Tensor flat = logits.reshape({-1, logits.size(-1)});
-      Tensor loss = nn::functional::cross_entropy(flat, y.reshape({-1}));
-      const double loss_value = loss.item();
+      BatchLoss batch = objective.batch_loss(train, cfg.batch_size, gen);
+      const double loss_value = batch.loss.item();
       SOMA_CHECK(std::isfinite(loss_value), "train: the loss became {} at step {}; lower the learning rate",
                  loss_value, step + 1);
       optimizer->zero_grad();
-      loss.backward();
-      optim::clip_grad_norm_(model->parameters(), 1.0);
+      batch.loss.backward();
+      optim::clip_grad_norm_(model.parameters(), 1.0);
       optimizer->step();
       schedule.step();
       ++step;
       loss_meter.add(loss_value);
-      {
-        NoGradGuard no_grad;
-        acc_meter.add(metrics::accuracy(flat.argmax(1), y.reshape({-1})));
-      }
-      bar.update(y.numel(), loss_meter.mean(), acc_meter.mean());
+      acc_meter.add(static_cast<double>(batch.correct) / static_cast<double>(batch.predicted));
+      bar.update(cfg.batch_size * objective.window, loss_meter.mean(), acc_meter.mean());
       if (interrupted.load()) {
         bar.finish();
         save(last_ckpt);
@@ -270,47 +321,50 @@ int run_language_model_training(const TrainConfig& cfg) {
       }
     }
     bar.finish();
-    const double val_loss = validation_loss(*model, val, cfg.batch_size);
-    train_hist.push_back(loss_meter.mean());
-    val_hist.push_back(val_loss);
-    const bool best = val_loss < best_loss;
-    if (best) best_loss = val_loss;
-    std::fprintf(stderr, "  step %lld: train loss %.4f | validation loss %.4f nats/token, perplexity %.2f%s\n",
-                 static_cast<long long>(step), loss_meter.mean(), val_loss, std::exp(val_loss), best ? "  (best)" : "");
+    const Evaluation v = validate(objective, val, cfg.batch_size);
+    train_hist.push_back({loss_meter.mean(), acc_meter.mean()});
+    val_hist.push_back(v);
+    const bool best = v.loss < best_loss;
+    if (best) best_loss = v.loss;
+    std::fprintf(stderr,
+                 "  step %lld: train loss %.4f | validation loss %.4f nats/%s, perplexity %.2f, accuracy %.1f%%%s\n",
+                 static_cast<long long>(step), loss_meter.mean(), v.loss, per, std::exp(v.loss), 100 * v.accuracy,
+                 best ? "  (best)" : "");
     std::ofstream(log_path, std::ios::app) << nlohmann::json{{"step", step},
                                                              {"train_loss", loss_meter.mean()},
                                                              {"train_accuracy", acc_meter.mean()},
-                                                             {"val_loss", val_loss},
-                                                             {"val_perplexity", std::exp(val_loss)},
+                                                             {"val_loss", v.loss},
+                                                             {"val_perplexity", std::exp(v.loss)},
+                                                             {"val_accuracy", v.accuracy},
                                                              {"lr", schedule.last_lrs().front()}}
                                                   .dump()
                                            << "\n";
     save(last_ckpt);
     if (best) save(best_ckpt);
-    write_lm_curve(fs::path(cfg.out) / "learning_curve.svg", train_hist, val_hist);
+    write_lm_curve(fs::path(cfg.out) / "learning_curve.svg", objective.per, train_hist, val_hist);
   }
   std::signal(SIGINT, previous_handler);
 
-  io::save(model->state_dict(), (fs::path(cfg.out) / "model.safetensors").string(), to_user(shape));
+  io::save(model.state_dict(), (fs::path(cfg.out) / "model.safetensors").string(), to_user(shape));
   tok->save((fs::path(cfg.out) / "tokenizer.json").string());
-  std::printf("validation loss %.4f nats/token (perplexity %.2f) after %lld steps; outputs in %s\nsample: ",
-              val_hist.back(), std::exp(val_hist.back()), static_cast<long long>(step), cfg.out.c_str());
-  std::string prompt = tok->decode(std::span<const int64_t>(val.tokens().data<int64_t>(), 1));
-  sample(*model, *tok, prompt, {.max_new_tokens = 200, .temperature = 0.8, .seed = cfg.seed},
-         [](const std::string& piece) { std::printf("%s", piece.c_str()); });
-  std::printf("\n");
+  const Evaluation& last = val_hist.back();
+  std::printf("validation loss %.4f nats/%s (perplexity %.2f, accuracy %.1f%%) after %lld steps; outputs in %s\n",
+              last.loss, per, std::exp(last.loss), 100 * last.accuracy, static_cast<long long>(step), cfg.out.c_str());
+  objective.demo(val);
   return 0;
 }
 
 int cmd_generate(int argc, char** argv) {
   std::string checkpoint, prompt = "\n";
   models::GenerationOptions options{.max_new_tokens = 200, .temperature = 1.0};
-  CLI::App app{"Sample text from a language-model checkpoint, streaming tokens as they come", "soma generate"};
-  app.add_option("--checkpoint", checkpoint, "a checkpoint written by soma train --model gpt|lstm|gru")->required();
-  app.add_option("--prompt", prompt, "text to continue")->capture_default_str();
+  CLI::App app{"Sample text from a language-model checkpoint, streaming tokens as they come; on a bert checkpoint, "
+               "fill in the [MASK]s of the prompt",
+               "soma generate"};
+  app.add_option("--checkpoint", checkpoint, "a checkpoint written by soma train --model gpt|lstm|gru|bert")->required();
+  app.add_option("--prompt", prompt, "text to continue (bert: text with [MASK]s to fill in)")->capture_default_str();
   app.add_option("--max-tokens", options.max_new_tokens)->capture_default_str();
   app.add_option("--temperature", options.temperature, "0: greedy")->capture_default_str();
-  app.add_option("--top-k", options.top_k, "0: off")->capture_default_str();
+  CLI::Option* top_k = app.add_option("--top-k", options.top_k, "0: off (bert: tokens listed per mask, default 5)");
   app.add_option("--top-p", options.top_p, "1: off")->capture_default_str();
   app.add_option("--repetition-penalty", options.repetition_penalty)->capture_default_str();
   app.add_option("--seed", options.seed)->capture_default_str();
@@ -321,7 +375,12 @@ int cmd_generate(int argc, char** argv) {
   SOMA_CHECK(tok_json != ck.user.end(), "generate: checkpoint '{}' holds no tokenizer (not a language-model checkpoint)",
              checkpoint);
   auto tok = data::tokenizer_from_json(tok_json->second, checkpoint);
-  auto model = build_model(from_user(ck.user, checkpoint));
+  const LMShape shape = from_user(ck.user, checkpoint);
+  if (shape.model == "bert") {
+    fill_mask(shape, ck.model, *tok, prompt, top_k->count() ? options.top_k : 5);
+    return 0;
+  }
+  auto model = build_next_token_model(shape);
   model->load_state_dict(ck.model);
   model->eval();
   sample(*model, *tok, prompt, options, [](const std::string& piece) {
