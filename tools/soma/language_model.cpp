@@ -164,15 +164,13 @@ LMObjective next_token_objective(const LMShape& shape, const data::Tokenizer& to
               }};
 }
 
-// bert with AdamW decays the weight matrices and embeddings only, not the biases and LayerNorm
-// parameters (BERT's recipe); gpt keeps decaying everything, as its reference benchmark
-// (torch.optim.AdamW(model.parameters())) does; other optimizers get make_optimizer's one group.
+// gpt and bert with AdamW decay the weight matrices and embeddings only, not the biases and
+// LayerNorm parameters (the GPT-2 and BERT recipes), with PyTorch's default betas; other
+// optimizers get make_optimizer's one group.
 std::unique_ptr<optim::Optimizer> make_lm_optimizer(const TrainConfig& cfg, nn::Module& model) {
-  if (cfg.model != "bert" || cfg.optimizer != "adamw") return make_optimizer(cfg, model.parameters());
-  TensorList matrices, others;
-  for (const Tensor& p : model.parameters()) (p.dim() >= 2 ? matrices : others).push_back(p);
-  return std::make_unique<optim::AdamW>(std::vector<optim::AdamW::Group>{
-      {matrices, {.lr = cfg.lr, .weight_decay = cfg.weight_decay}}, {others, {.lr = cfg.lr, .weight_decay = 0}}});
+  if ((cfg.model != "gpt" && cfg.model != "bert") || cfg.optimizer != "adamw")
+    return make_optimizer(cfg, model.parameters());
+  return models::configure_adamw(model, cfg.lr, cfg.weight_decay, {0.9, 0.999});
 }
 
 void write_lm_curve(const fs::path& path, const std::string& per, const std::vector<Evaluation>& train,
