@@ -10,7 +10,7 @@
 namespace soma::cli {
 
 void add_train_options(CLI::App& app, TrainConfig& cfg) {
-  app.add_option("--model", cfg.model, "mlp, mlp-tiny or lenet")->capture_default_str();
+  app.add_option("--model", cfg.model, "images: mlp, mlp-tiny or lenet; text: gpt, lstm, gru or bert")->capture_default_str();
   app.add_option("--data", cfg.data, "fashion-mnist or mnist")->capture_default_str();
   app.add_option("--epochs", cfg.epochs)->capture_default_str();
   app.add_option("--batch-size", cfg.batch_size)->capture_default_str();
@@ -31,8 +31,8 @@ void add_train_options(CLI::App& app, TrainConfig& cfg) {
   app.add_option("--vocab-size", cfg.vocab_size, "language models: bpe vocabulary size")->capture_default_str();
   app.add_option("--context", cfg.context, "language models: tokens per training window (0: model default)");
   app.add_option("--layers", cfg.layers, "language models: layers (0: model default)");
-  app.add_option("--heads", cfg.heads, "gpt: attention heads (0: default)");
-  app.add_option("--width", cfg.width, "language models: gpt width or rnn hidden size (0: default)");
+  app.add_option("--heads", cfg.heads, "gpt, bert: attention heads (0: default)");
+  app.add_option("--width", cfg.width, "language models: transformer width or rnn hidden size (0: default)");
 }
 
 void record_given_options(const CLI::App& app, TrainConfig& cfg) {
