@@ -92,8 +92,10 @@ BertModel::BertModel(BertConfig c) : Module("BertModel"), config(c) {
 
 BertOutput BertModel::forward(const Tensor& input_ids, const Tensor& token_type_ids) {
   Tensor x = embeddings->forward(input_ids, token_type_ids);
-  // [B, T] bool, true = [PAD]: those keys are ignored by every query.
+  // [B, T] bool, true = [PAD]: those keys are ignored by every query. A batch without padding
+  // passes no mask, which spares every attention layer the masking work.
   Tensor padding = input_ids == config.pad_id;
+  if (!padding.any().item<bool>()) padding = Tensor();
   Tensor hidden = encoder->forward(x, {}, padding);
   Tensor pooled = (*pooler)(hidden.select(1, 0)).tanh();
   return {hidden, pooled};
