@@ -72,6 +72,7 @@ void Tensor::set_data(const Tensor& data) const {
 
 void Tensor::retain_grad() const {
   TensorImpl* p = impl();
+  refresh_if_stale(p);
   if (!p->grad_fn) return;  // leaves keep their gradient anyway
   if (p->retains_grad) return;
   p->retains_grad = true;
@@ -80,7 +81,7 @@ void Tensor::retain_grad() const {
 
 void Tensor::register_hook(GradHook hook) const {
   TensorImpl* p = impl();
-  SOMA_CHECK(requires_grad(), "register_hook: cannot register a hook on a tensor that does not require grad");
+  SOMA_CHECK(requires_grad(), "register_hook: cannot register a hook on a tensor that does not require grad");  // refreshes a view
   if (p->grad_fn)
     p->grad_fn->pre_hooks.emplace_back(p->output_nr, std::move(hook));
   else

@@ -180,7 +180,7 @@ Tensor& Tensor::fill_(Scalar value) {
   Tensor self = *this;
   ops::apply_inplace(
       *this, "fill_", false, [&] { kernels::fill(self, value); },
-      [&] { return full_like(self, value) + self * 0; });
+      [&] { return ops::overwritten("fill_", self, full_like(self, value)); });
   return *this;
 }
 
