@@ -81,7 +81,7 @@ void Tensor::retain_grad() const {
 
 void Tensor::register_hook(GradHook hook) const {
   TensorImpl* p = impl();
-  SOMA_CHECK(requires_grad(), "register_hook: cannot register a hook on a tensor that does not require grad");  // refreshes a view
+  SOMA_CHECK(requires_grad(), "register_hook: cannot register a hook on a tensor that does not require grad");
   if (p->grad_fn)
     p->grad_fn->pre_hooks.emplace_back(p->output_nr, std::move(hook));
   else

@@ -1,4 +1,4 @@
-// In-place ops on views under autograd: copy_slices, as_strided and the regeneration of the
+// In-place ops on views under autograd: CopySlices, as_strided and the regeneration of the
 // grad_fn of views whose memory was written since they were made (see view_history.h).
 #include "autograd/view_history.h"
 
@@ -172,7 +172,7 @@ void rebase_history(const Tensor& self, const Tensor& result) {
   }
   // base := base with the view's elements replaced by result.
   Geometry geo = geometry_of(p, base);
-  record("copy_slices", base, {base, result}, [geo](const Tensor& g, GradMask mask) -> TensorList {
+  record("CopySlices", base, {base, result}, [geo](const Tensor& g, GradMask mask) -> TensorList {
     return {mask[0] ? zero_region(g, geo) : Tensor(), mask[1] ? as_strided(g, geo) : Tensor()};
   });
   regenerate(p, base);

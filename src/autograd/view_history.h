@@ -4,10 +4,10 @@
 // Every view made by a view op remembers its base: the tensor that owns the memory. When an
 // in-place op writes through a view v of base b, with result r = op(v) computed out of place:
 //
-//   b.grad_fn   := copy_slices(b's old history, r)   b with v's region replaced by r
+//   b.grad_fn   := CopySlices(b's old history, r)   b with v's region replaced by r
 //   v.grad_fn   := as_strided(b)                     v's region of the new b
 //
-// The gradient of copy_slices is (g with v's region zeroed) for the old b and (g's region) for r;
+// The gradient of CopySlices is (g with v's region zeroed) for the old b and (g's region) for r;
 // r's own graph leads back through v's old history to the old b. Other views of b see that the
 // storage version moved and regenerate their grad_fn as as_strided(b) on first use
 // (refresh_view_history). All formulas are tensor ops, so double backward works through them.

@@ -82,7 +82,8 @@ Tensor expm1(const Tensor& a) {
   return float_unary("expm1", a, [](auto x) {
                        if constexpr (is_f32<decltype(x)>) return vec::expm1(x); else return std::expm1(x);
                      },
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1.0); }, &expm1, Needs::Output);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1.0); },
+                     &expm1, Needs::Output);
 }
 
 Tensor log(const Tensor& a) {
@@ -96,17 +97,20 @@ Tensor log1p(const Tensor& a) {
   return float_unary("log1p", a, [](auto x) {
                        if constexpr (is_f32<decltype(x)>) return vec::log1p(x); else return std::log1p(x);
                      },
-                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1.0); }, &log1p, Needs::Input);
+                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1.0); },
+                     &log1p, Needs::Input);
 }
 
 Tensor sqrt(const Tensor& a) {
   return float_unary("sqrt", a, sqrt_op,
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2.0); }, &sqrt, Needs::Output);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2.0); },
+                     &sqrt, Needs::Output);
 }
 
 Tensor rsqrt(const Tensor& a) {
   return float_unary("rsqrt", a, [](auto x) { return decltype(x)(1) / std::sqrt(x); },
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * y * y * -0.5; }, &rsqrt, Needs::Output);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * y * y * -0.5; },
+                     &rsqrt, Needs::Output);
 }
 
 Tensor sin(const Tensor& a) {
@@ -123,7 +127,8 @@ Tensor tanh(const Tensor& a) {
   return float_unary("tanh", a, [](auto x) {
                        if constexpr (is_f32<decltype(x)>) return vec::tanh(x); else return std::tanh(x);
                      },
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1.0 - y * y); }, &tanh, Needs::Output);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1.0 - y * y); },
+                     &tanh, Needs::Output);
 }
 
 Tensor sigmoid(const Tensor& a) {
@@ -131,7 +136,8 @@ Tensor sigmoid(const Tensor& a) {
                        using T = decltype(x);
                        if constexpr (is_f32<T>) return vec::sigmoid(x); else return T(1) / (T(1) + std::exp(-x));
                      },
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1.0 - y); }, &sigmoid, Needs::Output);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1.0 - y); },
+                     &sigmoid, Needs::Output);
 }
 
 Tensor erf(const Tensor& a) {

@@ -1,4 +1,4 @@
-// In-place ops on views under autograd: the base's history is rewritten (copy_slices) and the
+// In-place ops on views under autograd: the base's history is rewritten (CopySlices) and the
 // other views regenerate their grad_fn. Each case is written twice, with in-place ops on views
 // and out of place; values and gradients must agree, and each passes gradcheck and
 // gradgradcheck.
@@ -247,14 +247,14 @@ TEST(InPlaceViews, Gradgradcheck) {
   }
 }
 
-// The example of the issue: the base's history now runs through copy_slices.
+// The example of the issue: the base's history now runs through CopySlices.
 TEST(InPlaceViews, NarrowMulOfAnIntermediate) {
   Tensor x = tensor({1, 2, 3, 4}).requires_grad_();
   Tensor y = x * 2.0;
   Tensor v = y.narrow(0, 1, 2);
   v.mul_(3.0);
   EXPECT_EQ(values(y), std::vector<double>({2, 12, 18, 8}));
-  EXPECT_STREQ(y.grad_fn()->name(), "copy_slices");
+  EXPECT_STREQ(y.grad_fn()->name(), "CopySlices");
   EXPECT_STREQ(v.grad_fn()->name(), "as_strided");
   y.sum().backward();
   EXPECT_EQ(values(x.grad()), std::vector<double>({2, 6, 6, 2}));
