@@ -26,8 +26,9 @@ Geometry geometry_of(const TensorImpl* view, const Tensor& base) {
   return {base.shape(), base.strides(), view->shape, view->strides, view->offset - base.offset()};
 }
 
-// True when two elements of (shape, strides) share memory (an expanded view, overlapping
-// windows): an in-place write through it would have several results for one place.
+// True when two elements of (shape, strides) may share memory (an expanded view, overlapping
+// windows): an in-place write through it would have several results for one place. Exact for
+// the views of a dense tensor; may refuse an exotic non-overlapping layout.
 bool overlaps(const Shape& shape, const Shape& strides) {
   std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of dims of more than one element
   for (int64_t i = 0; i < shape.size(); ++i) {
