@@ -1,6 +1,7 @@
 #pragma once
 // Making tensors: filled, ranges, identity, from C++ values, and the *_like forms.
 // Random creation lives in random.h.
+#include <concepts>
 #include <initializer_list>
 #include <vector>
 
@@ -38,9 +39,16 @@ Tensor from_vector(const std::vector<T>& values) {
   return from_vector(values, Shape{static_cast<int64_t>(values.size())});
 }
 // Literals: tensor({1, 2, 3}) and tensor({{1, 2}, {3, 4}}), float32 unless a dtype is given.
-Tensor tensor(std::initializer_list<double> values, DType dtype = kFloat32);
+// The 1-D form takes Scalars (a user-defined conversion), so that a list of one-element rows
+// such as tensor({{1}, {0}}) picks the 2-D form ([2, 1]) instead of being ambiguous.
+Tensor tensor(std::initializer_list<Scalar> values, DType dtype = kFloat32);
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, DType dtype = kFloat32);
 Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype = kFloat32);
+// A std::initializer_list<double> held in a variable (a braced list never deduces to it).
+template <std::same_as<double> T>
+Tensor tensor(std::initializer_list<T> values, DType dtype = kFloat32) {
+  return tensor(std::vector<double>(values), Shape{static_cast<int64_t>(values.size())}, dtype);
+}
 // Wraps memory owned by the caller (no copy). The memory must outlive every view of the tensor.
 Tensor from_blob(void* data, const Shape& shape, DType dtype);
 

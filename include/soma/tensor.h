@@ -45,12 +45,25 @@ struct TensorImpl {
   bool requires_grad = false;  // leaves only; non-leaves require grad through grad_fn
   bool retains_grad = false;
   bool is_view = false;        // shares storage with the tensor it was made from
+  // Views made by view ops (not detach) remember the tensor that owns their memory (the base of
+  // the view they were made from), so that an in-place op on a view can rewrite the base's
+  // history and the other views' grad_fn can be regenerated from it (autograd/view_history.h).
+  std::shared_ptr<TensorImpl> view_base;
+  uint32_t view_version = 0;        // the storage version when grad_fn was last made
+  bool view_made_in_no_grad = false;
   uint32_t output_nr = 0;      // which output of grad_fn this tensor is
   std::shared_ptr<autograd::Node> grad_fn;
   std::weak_ptr<autograd::Node> grad_accumulator;  // leaves: the node that accumulates .grad
   std::shared_ptr<TensorImpl> grad;
   std::vector<GradHook> leaf_hooks;  // hooks of a leaf, run before accumulation
 };
+
+// Regenerates a view's grad_fn when its memory was written in place since it was made
+// (autograd/view_history.cpp); inline so that the common case costs one comparison.
+void refresh_view_history(TensorImpl* view);
+inline void refresh_if_stale(TensorImpl* p) {
+  if (p->view_base && p->view_version != p->storage->version()) refresh_view_history(p);
+}
 
 class Tensor {
  public:
@@ -100,12 +113,23 @@ class Tensor {
   template <class T> std::vector<T> to_vector() const;
 
   // ---- autograd ------------------------------------------------------------------------------
-  bool requires_grad() const { return impl()->requires_grad || impl()->grad_fn != nullptr; }
+  bool requires_grad() const {
+    TensorImpl* p = impl();
+    refresh_if_stale(p);
+    return p->requires_grad || p->grad_fn != nullptr;
+  }
   // Marks a leaf as requiring grad (floating-point dtypes only).
   Tensor& requires_grad_(bool flag = true);
-  bool is_leaf() const { return impl()->grad_fn == nullptr; }
-  const std::shared_ptr<autograd::Node>& grad_fn() const { return impl()->grad_fn; }
-  uint32_t output_nr() const { return impl()->output_nr; }
+  bool is_leaf() const { return grad_fn() == nullptr; }
+  const std::shared_ptr<autograd::Node>& grad_fn() const {
+    TensorImpl* p = impl();
+    refresh_if_stale(p);
+    return p->grad_fn;
+  }
+  uint32_t output_nr() const {
+    refresh_if_stale(impl());
+    return impl()->output_nr;
+  }
   // The accumulated gradient (undefined until a backward pass reaches this tensor).
   Tensor grad() const { return Tensor(impl()->grad); }
   void set_grad(const Tensor& g) const;

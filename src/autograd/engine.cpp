@@ -223,6 +223,7 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& leaf) {
 Edge gradient_edge(const Tensor& t) {
   if (!t.defined()) return {};
   TensorImpl* impl = t.impl();
+  refresh_if_stale(impl);
   if (impl->grad_fn) return {impl->grad_fn, impl->output_nr};
   if (impl->requires_grad) return {grad_accumulator(t), 0};
   return {};

@@ -29,6 +29,17 @@ void throw_released(const char* name) {
       name);
 }
 
+SavedTensor::SavedTensor(const Tensor& t) : t_(t), version_(t.defined() ? t.version() : 0) {
+  if (!t.defined() || !t.impl()->view_base || (t.is_leaf() && t.impl()->requires_grad)) return;
+  const TensorImpl* p = t.impl();
+  const TensorImpl* base = p->view_base.get();
+  if (!base->grad_fn && base->requires_grad) return;  // a view of a parameter: its base never gets a history
+  t_ = Tensor(p->storage, p->shape, p->strides, p->offset, p->dtype);  // same data and history, no base
+  t_.impl()->is_view = true;
+  t_.impl()->grad_fn = t.grad_fn();
+  t_.impl()->output_nr = p->output_nr;
+}
+
 const Tensor& SavedTensor::get() const {
   SOMA_CHECK(t_.defined(), "backward: a saved tensor was accessed but none was saved");
   SOMA_CHECK(t_.version() == version_,

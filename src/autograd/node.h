@@ -93,8 +93,10 @@ class Node {
 class SavedTensor {
  public:
   SavedTensor() = default;
-  // Saves an input (keeps its history, so double backward can differentiate through it).
-  explicit SavedTensor(const Tensor& t) : t_(t), version_(t.defined() ? t.version() : 0) {}
+  // Saves an input (keeps its history, so double backward can differentiate through it). A view
+  // is saved without the link to its base, which would make a cycle once the base's history
+  // is rewritten to pass through this node (base[1:] = f(base[:-1])).
+  explicit SavedTensor(const Tensor& t);
   // Saves an op's own output as data only (its history would point back at the node that
   // saves it: a reference cycle).
   static SavedTensor output(const Tensor& t) { return SavedTensor(t.detach()); }

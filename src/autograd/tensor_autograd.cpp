@@ -72,6 +72,7 @@ void Tensor::set_data(const Tensor& data) const {
 
 void Tensor::retain_grad() const {
   TensorImpl* p = impl();
+  refresh_if_stale(p);
   if (!p->grad_fn) return;  // leaves keep their gradient anyway
   if (p->retains_grad) return;
   p->retains_grad = true;

@@ -160,8 +160,10 @@ std::string tuple_str(const Shape& s) {
   return out + (s.size() == 1 ? ",)" : ")");
 }
 
-// "mul" -> "MulBackward0", "log_softmax" -> "LogSoftmaxBackward0" (PyTorch's node names).
+// "mul" -> "MulBackward0", "log_softmax" -> "LogSoftmaxBackward0" (PyTorch's node names);
+// capitalized names are PyTorch's already ("CopySlices").
 std::string node_str(const char* name) {
+  if (std::isupper(static_cast<unsigned char>(name[0]))) return name;
   std::string out;
   bool upper = true;
   for (const char* c = name; *c; ++c) {

@@ -114,8 +114,11 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, DType dtype
   return from_vector(values, shape).to(dtype);
 }
 
-Tensor tensor(std::initializer_list<double> values, DType dtype) {
-  return tensor(std::vector<double>(values), Shape{static_cast<int64_t>(values.size())}, dtype);
+Tensor tensor(std::initializer_list<Scalar> values, DType dtype) {
+  std::vector<double> v;
+  v.reserve(values.size());
+  for (const Scalar& s : values) v.push_back(s.to_double());
+  return tensor(v, Shape{static_cast<int64_t>(values.size())}, dtype);
 }
 
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, DType dtype) {
@@ -177,7 +180,7 @@ Tensor& Tensor::fill_(Scalar value) {
   Tensor self = *this;
   ops::apply_inplace(
       *this, "fill_", false, [&] { kernels::fill(self, value); },
-      [&] { return full_like(self, value) + self * 0; });
+      [&] { return ops::overwritten("fill_", self, full_like(self, value)); });
   return *this;
 }
 

@@ -12,6 +12,7 @@
 #include "kernels/cpu/copy.h"
 #include "kernels/cpu/philox.h"
 #include "ops/elementwise.h"
+#include "ops/util.h"
 #include "soma/creation.h"
 #include "soma/parallel.h"
 
@@ -318,9 +319,8 @@ Tensor& uniform_(Tensor& t, double low, double high, Generator* gen) {
     const T lo = static_cast<T>(low), span = static_cast<T>(high - low);
     for (int64_t i = 0; i < u.numel(); ++i) p[i] = lo + span * p[i];
   });
-  kernels::copy(t, u);
-  t.bump_version();
-  return t;
+  return ops::apply_inplace(
+      t, "uniform_", false, [&] { kernels::copy(t, u); }, [&] { return ops::overwritten("uniform_", t, u); });
 }
 
 Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
@@ -332,9 +332,8 @@ Tensor& normal_(Tensor& t, double mean, double std, Generator* gen) {
     const T m = static_cast<T>(mean), s = static_cast<T>(std);
     for (int64_t i = 0; i < u.numel(); ++i) p[i] = m + s * p[i];
   });
-  kernels::copy(t, u);
-  t.bump_version();
-  return t;
+  return ops::apply_inplace(
+      t, "normal_", false, [&] { kernels::copy(t, u); }, [&] { return ops::overwritten("normal_", t, u); });
 }
 
 }  // namespace soma

@@ -23,18 +23,24 @@ DType float_type(DType t) { return is_floating(t) ? t : kFloat32; }
 template <class T>
 constexpr bool is_f32 = std::is_same_v<T, float>;
 
+// What a backward formula reads: the input, or the output (which under create_graph is
+// recomputed from the input so that it stays differentiable).
+enum class Needs { Input, Output };
+
 // A floating-point function of one tensor: forward `op`, backward `grad(g, x, y)` where x is
-// the input and y the output (recomputed from x under create_graph so it stays differentiable).
+// the input and y the output; the one not in `needs` is undefined. Only what the formula reads is
+// checked for in-place writes, as in PyTorch (y = x.sin(); y.add_(1) keeps sin's gradient valid).
 template <class Op, class Grad>
-Tensor float_unary(const char* name, const Tensor& a, Op op, Grad grad, Tensor (*self)(const Tensor&)) {
+Tensor float_unary(const char* name, const Tensor& a, Op op, Grad grad, Tensor (*self)(const Tensor&), Needs needs) {
   Tensor out = ops::unary_forward(a, float_type(a.dtype()), op);
   if (autograd::needs_grad(a)) {
+    SavedTensor sy = needs == Needs::Output ? SavedTensor::output(out) : SavedTensor();
     autograd::record(name, out, {a},
-                     [sx = SavedTensor(a), sy = SavedTensor::output(out), grad, self](const Tensor& g,
-                                                                                     GradMask) -> TensorList {
+                     [sx = SavedTensor(a), sy, grad, self, needs](const Tensor& g, GradMask) -> TensorList {
+                       if (needs == Needs::Input) return {grad(g, sx.get(), Tensor())};
+                       if (!is_grad_enabled()) return {grad(g, Tensor(), sy.get())};
                        const Tensor& x = sx.get();
-                       Tensor y = is_grad_enabled() ? self(x) : sy.get();
-                       return {grad(g, x, y)};
+                       return {grad(g, x, self(x))};
                      });
   }
   return out;
@@ -69,55 +75,60 @@ constexpr auto relu_op = [](auto x) { return x > decltype(x)(0) ? x : decltype(x
 
 Tensor exp(const Tensor& a) {
   return float_unary("exp", a, exp_op,
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; }, &exp);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; }, &exp, Needs::Output);
 }
 
 Tensor expm1(const Tensor& a) {
   return float_unary("expm1", a, [](auto x) {
                        if constexpr (is_f32<decltype(x)>) return vec::expm1(x); else return std::expm1(x);
                      },
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1.0); }, &expm1);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (y + 1.0); },
+                     &expm1, Needs::Output);
 }
 
 Tensor log(const Tensor& a) {
   return float_unary("log", a, [](auto x) {
                        if constexpr (is_f32<decltype(x)>) return vec::log(x); else return std::log(x);
                      },
-                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; }, &log);
+                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; }, &log, Needs::Input);
 }
 
 Tensor log1p(const Tensor& a) {
   return float_unary("log1p", a, [](auto x) {
                        if constexpr (is_f32<decltype(x)>) return vec::log1p(x); else return std::log1p(x);
                      },
-                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1.0); }, &log1p);
+                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g / (x + 1.0); },
+                     &log1p, Needs::Input);
 }
 
 Tensor sqrt(const Tensor& a) {
   return float_unary("sqrt", a, sqrt_op,
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2.0); }, &sqrt);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (y * 2.0); },
+                     &sqrt, Needs::Output);
 }
 
 Tensor rsqrt(const Tensor& a) {
   return float_unary("rsqrt", a, [](auto x) { return decltype(x)(1) / std::sqrt(x); },
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * y * y * -0.5; }, &rsqrt);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * y * y * -0.5; },
+                     &rsqrt, Needs::Output);
 }
 
 Tensor sin(const Tensor& a) {
   return float_unary("sin", a, [](auto x) { return std::sin(x); },
-                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g * cos(x); }, &sin);
+                     [](const Tensor& g, const Tensor& x, const Tensor&) { return g * cos(x); }, &sin, Needs::Input);
 }
 
 Tensor cos(const Tensor& a) {
   return float_unary("cos", a, [](auto x) { return std::cos(x); },
-                     [](const Tensor& g, const Tensor& x, const Tensor&) { return -g * sin(x); }, &cos);
+                     [](const Tensor& g, const Tensor& x, const Tensor&) { return -g * sin(x); }, &cos, Needs::Input);
 }
 
 Tensor tanh(const Tensor& a) {
   return float_unary("tanh", a, [](auto x) {
                        if constexpr (is_f32<decltype(x)>) return vec::tanh(x); else return std::tanh(x);
                      },
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1.0 - y * y); }, &tanh);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * (1.0 - y * y); },
+                     &tanh, Needs::Output);
 }
 
 Tensor sigmoid(const Tensor& a) {
@@ -125,7 +136,8 @@ Tensor sigmoid(const Tensor& a) {
                        using T = decltype(x);
                        if constexpr (is_f32<T>) return vec::sigmoid(x); else return T(1) / (T(1) + std::exp(-x));
                      },
-                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1.0 - y); }, &sigmoid);
+                     [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y * (1.0 - y); },
+                     &sigmoid, Needs::Output);
 }
 
 Tensor erf(const Tensor& a) {
@@ -135,7 +147,7 @@ Tensor erf(const Tensor& a) {
                      [](const Tensor& g, const Tensor& x, const Tensor&) {
                        return g * exp(-(x * x)) * 1.1283791670955126;  // 2/sqrt(pi)
                      },
-                     &erf);
+                     &erf, Needs::Input);
 }
 
 Tensor relu(const Tensor& a) {

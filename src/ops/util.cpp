@@ -26,17 +26,10 @@ Tensor reduce_grad(const Tensor& grad, const Shape& shape, DType dtype) {
   return g.dtype() == dtype ? g : g.to(dtype);
 }
 
-void check_inplace(const Tensor& self, const char* op, bool other_requires_grad) {
-  SOMA_CHECK(!(self.is_leaf() && self.impl()->requires_grad),
-             "{}: a leaf tensor that requires grad (shape {}) cannot be modified in place while grad mode is "
-             "on; wrap the update in NoGradGuard",
-             op, self.shape());
-  SOMA_CHECK(!self.impl()->is_view,
-             "{}: in-place modification of a view (shape {}) that takes part in autograd is not supported; "
-             "use an out-of-place op",
-             op, self.shape());
-  SOMA_CHECK(is_floating(self.dtype()) || !other_requires_grad,
-             "{}: cannot write a result that requires grad into a tensor of dtype {}", op, dtype_name(self.dtype()));
+Tensor overwritten(const char* op, const Tensor& self, const Tensor& values) {
+  Tensor out = values.dtype() == self.dtype() ? values : values.to(self.dtype());
+  autograd::record(op, out, {self}, [](const Tensor&, autograd::GradMask) -> TensorList { return {Tensor()}; });
+  return out;
 }
 
 }  // namespace soma::ops

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the op families.
 #include "autograd/node.h"
+#include "autograd/view_history.h"
 #include "kernels/cpu/copy.h"
 #include "soma/grad_mode.h"
 #include "soma/tensor.h"
@@ -18,23 +19,22 @@ inline Tensor reduce_grad(const Tensor& grad, const Tensor& input) {
   return reduce_grad(grad, input.shape(), input.dtype());
 }
 
-// Checks that `self` may be written in place while grad mode records (not a leaf that
-// requires grad, not a view taking part in autograd).
-void check_inplace(const Tensor& self, const char* op, bool other_requires_grad);
+// `values` as the out-of-place result of overwriting `self` (fill_, uniform_, ...): recorded
+// so that self's old values get no gradient.
+Tensor overwritten(const char* op, const Tensor& self, const Tensor& values);
 
 // Runs an in-place op on `self`. When autograd must record it, `reference()` computes the same
 // result out of place (with history); that result is copied into self, which takes over its
-// history. Otherwise `kernel()` writes into self directly. Either way the version counter moves.
+// history (for a view, its base's history is rewritten: autograd/view_history.h). Otherwise
+// `kernel()` writes into self directly. Either way the version counter moves.
 template <class Kernel, class Reference>
 Tensor& apply_inplace(Tensor& self, const char* op, bool other_requires_grad, Kernel kernel, Reference reference) {
-  if (is_grad_enabled() && (self.requires_grad() || other_requires_grad)) {
-    check_inplace(self, op, other_requires_grad);
+  if (autograd::inplace_records(self, other_requires_grad)) {
+    autograd::check_inplace(self, op, other_requires_grad);
     Tensor result = reference();
     kernels::copy(self, result);
     self.bump_version();
-    TensorImpl* impl = self.impl();
-    impl->grad_fn = result.grad_fn();
-    impl->output_nr = result.output_nr();
+    autograd::rebase_history(self, result);
   } else {
     kernel();
     self.bump_version();

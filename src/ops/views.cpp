@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "autograd/node.h"
+#include "autograd/view_history.h"
 #include "kernels/cpu/index.h"
 #include "ops/util.h"
 #include "soma/creation.h"
@@ -18,6 +19,7 @@ namespace ops {
 Tensor make_view(const Tensor& a, Shape shape, Shape strides, int64_t offset) {
   Tensor v(a.storage(), std::move(shape), std::move(strides), offset, a.dtype());
   v.impl()->is_view = true;
+  autograd::track_view(v.impl(), a);
   return v;
 }
 

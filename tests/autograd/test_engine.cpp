@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "soma/soma.h"
 
 using namespace soma;
@@ -79,6 +81,48 @@ TEST(Engine, NoGradRecordsNothing) {
     EXPECT_FALSE(y.requires_grad());
   }
   EXPECT_TRUE((x * x).requires_grad());
+}
+
+// The guards nest and restore the previous mode; the mode belongs to the calling thread.
+TEST(Engine, GradModeGuardsNestAndAreThreadLocal) {
+  Tensor x = tensor({2.0}).requires_grad_();
+  {
+    NoGradGuard off;
+    EXPECT_FALSE(is_grad_enabled());
+    {
+      EnableGradGuard on;
+      EXPECT_TRUE((x * x).requires_grad());
+      GradModeGuard off_again(false);
+      EXPECT_FALSE((x * x).requires_grad());
+    }
+    EXPECT_FALSE(is_grad_enabled());
+    bool other_thread = false, other_thread_records = false;
+    std::thread t([&] {
+      other_thread = is_grad_enabled();
+      other_thread_records = (x * 3.0).requires_grad();
+    });
+    t.join();
+    EXPECT_TRUE(other_thread);
+    EXPECT_TRUE(other_thread_records);
+  }
+  EXPECT_TRUE(is_grad_enabled());
+  {
+    GradModeGuard off(false);
+    EXPECT_FALSE((x * x).requires_grad());
+  }
+  EXPECT_TRUE((x * x).requires_grad());
+}
+
+// A long graph dropped without a backward pass is destroyed iteratively too.
+TEST(Engine, DroppingALongGraphDoesNotOverflowTheStack) {
+  Tensor x = tensor({1.0}).requires_grad_();
+  std::weak_ptr<TensorImpl> first;
+  {
+    Tensor y = x * 1.0;
+    first = y.impl_ptr();
+    for (int i = 0; i < 100000; ++i) y = y * 1.0;
+  }
+  EXPECT_TRUE(first.expired());
 }
 
 TEST(Engine, NonScalarBackwardNeedsGradient) {

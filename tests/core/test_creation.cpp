@@ -126,6 +126,24 @@ TEST(Creation, FromValues) {
   EXPECT_ERROR(tensor({1, 2, 3}, {2, 2}), "3 values do not fill shape [2, 2]");
 }
 
+// A list of one-element rows is 2-D, a flat list 1-D (the two overloads were ambiguous).
+TEST(Creation, LiteralsOfOneElementRows) {
+  Tensor column = tensor({{1}, {0}});
+  EXPECT_EQ(column.shape(), Shape({2, 1}));
+  EXPECT_EQ(column.to_vector<float>(), std::vector<float>({1, 0}));
+  EXPECT_EQ(tensor({{1.5}, {-2.0}, {3.0}}, kFloat64).shape(), Shape({3, 1}));
+  EXPECT_EQ(tensor({{7}}, kInt64).shape(), Shape({1, 1}));
+  Tensor flat = tensor({1, 0});
+  EXPECT_EQ(flat.shape(), Shape({2}));
+  EXPECT_EQ(flat.dtype(), kFloat32);
+  EXPECT_EQ(flat.to_vector<float>(), std::vector<float>({1, 0}));
+  EXPECT_EQ(tensor({1}).shape(), Shape({1}));
+  EXPECT_EQ(tensor({1, 2.5, true}, kFloat64).to_vector<double>(), std::vector<double>({1, 2.5, 1}));
+  EXPECT_EQ(tensor({int64_t{1} << 40}, kInt64).item<int64_t>(), int64_t{1} << 40);
+  std::initializer_list<double> held{4, 5, 6};  // a list in a variable still works
+  EXPECT_EQ(tensor(held, kInt32).to_vector<int32_t>(), std::vector<int32_t>({4, 5, 6}));
+}
+
 TEST(Creation, FromBlobSharesMemory) {
   float data[6] = {1, 2, 3, 4, 5, 6};
   Tensor t = from_blob(data, {2, 3}, kFloat32);

@@ -44,6 +44,8 @@ const std::map<std::string, std::string> kGolden = {
 {"requires_grad", R"g(tensor([ 1., -2.,  3.], requires_grad=True))g"},
 {"grad_fn", R"g(tensor([ 2., -4.,  6.], grad_fn=<MulBackward0>))g"},
 {"sum_grad_fn", R"g(tensor(4., grad_fn=<SumBackward0>))g"},
+{"copy_slices", R"g(tensor([  2., -12.,  18.], grad_fn=<CopySlices>))g"},
+{"regenerated_view", R"g(tensor([  2., -12.], grad_fn=<AsStridedBackward0>))g"},
 {"summary_1d", R"g(tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,
         1.9990e+03], size=(2000,)))g"},
 {"summary_2d", R"g(tensor([[0.0000e+00, 3.3333e-01, 6.6667e-01,  ..., 3.2333e+01, 3.2667e+01,
@@ -137,6 +139,10 @@ std::map<std::string, Tensor> cases() {
   c["requires_grad"] = x;
   c["grad_fn"] = x * 2;
   c["sum_grad_fn"] = (x * 2).sum();
+  Tensor y = x * 2, v = y.narrow(0, 0, 2);
+  y.narrow(0, 1, 2).mul_(3);
+  c["copy_slices"] = y;
+  c["regenerated_view"] = v;
   c["summary_1d"] = arange(0, 2000, 1, kFloat32);
   c["summary_2d"] = arange(0, 10000, 1, kFloat32).reshape({100, 100}) / 3;
   c["summary_3d"] = arange(0, 8000, 1, kInt32).reshape({20, 20, 20});

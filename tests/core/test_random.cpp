@@ -149,6 +149,27 @@ TEST(Random, InPlaceFillsReachNonContiguousAndHalfTensors) {
   EXPECT_NE(error_of([&] { Tensor i = zeros({2}, kInt64); uniform_(i); }).find("uniform_: expected a floating-point"),
             std::string::npos);
   EXPECT_NE(error_of([&] { normal_(h, 0, -1); }).find("normal_: expected std >= 0"), std::string::npos);
+  EXPECT_NE(error_of([&] { uniform_(h, 2, 1); }).find("uniform_: expected low <= high, got low=2, high=1"),
+            std::string::npos);
+}
+
+// In-place fills follow the autograd rules of the other in-place ops: refused on a leaf that
+// requires grad unless under no_grad; on an intermediate they cut the gradient of what they overwrite.
+TEST(Random, InPlaceFillsUnderAutograd) {
+  Tensor w = zeros({3}).requires_grad_();
+  EXPECT_NE(error_of([&] { uniform_(w); }).find("uniform_: a leaf tensor that requires grad (shape [3]) cannot be "
+                                                "modified in place while grad mode is on"),
+            std::string::npos);
+  {
+    NoGradGuard g;
+    normal_(w);
+  }
+  EXPECT_TRUE(w.is_leaf());
+  Tensor y = w * 2.0;
+  Tensor tail = y.narrow(0, 1, 2);
+  uniform_(tail, 5, 6);
+  y.sum().backward();
+  EXPECT_EQ(w.grad().to_vector<float>(), std::vector<float>({2, 0, 0}));
 }
 
 TEST(Random, RandintIsUniform) {
@@ -282,6 +303,10 @@ TEST(Random, SameValuesForAnyThreadCount) {
     out.push_back(multinomial(ones({300, 200}), 150, false, &g));
     out.push_back(multinomial(ones({300, 200}), 150, true, &g));
     out.push_back(randperm(70001, &g));
+    out.push_back(bernoulli(rand({70001}, kFloat32, &g), &g));
+    Tensor u = zeros({70001}, kFloat64), n = zeros({301, 233}, kFloat16);
+    out.push_back(uniform_(u, -2, 3, &g));
+    out.push_back(normal_(n, 1, 2, &g).to(kFloat32));
     return out;
   };
   TensorList one = with_threads(1, draws), two = with_threads(2, draws);

@@ -41,6 +41,11 @@ cases = [
     ('grad_fn', x * 2),
     ('sum_grad_fn', (x * 2).sum()),
 ]
+# An in-place op on a view: the base's grad_fn is CopySlices, other views' are regenerated.
+y = x * 2
+v = y[0:2]
+y[1:3].mul_(3)
+cases += [('copy_slices', y), ('regenerated_view', v)]
 summarized = [
     ('summary_1d', torch.arange(2000, dtype=torch.float32)),
     ('summary_2d', torch.arange(10000, dtype=torch.float32).reshape(100, 100) / 3),

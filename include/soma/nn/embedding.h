@@ -8,7 +8,7 @@
 namespace soma::nn {
 
 struct EmbeddingOptions {
-  std::optional<int64_t> padding_idx;  // its row starts at zero and gets no gradient
+  std::optional<int64_t> padding_idx = std::nullopt;  // its row starts at zero and gets no gradient
   DType dtype = kFloat32;
 };
 
