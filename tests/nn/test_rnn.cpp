@@ -70,7 +70,7 @@ void fill_params(nn::Module& m, DType dtype) {
 
 struct Config {
   int64_t T, B, I, H;
-  std::vector<int64_t> lengths;
+  std::vector<int64_t> lengths = {};
   bool with_state = false;
 };
 
@@ -304,7 +304,9 @@ TEST(Rnn, KernelMatchesReference) {
     EXPECT_TRUE(allclose(fast.dwh, ref.dwh, 1e-4, 1e-4));
     EXPECT_TRUE(allclose(fast.dbi, ref.dbi, 1e-4, 1e-4));
     EXPECT_TRUE(allclose(fast.dbh, ref.dbh, 1e-4, 1e-4));
-    if (lstm) EXPECT_TRUE(allclose(fast.dc0, ref.dc0, 1e-4, 1e-4));
+    if (lstm) {
+      EXPECT_TRUE(allclose(fast.dc0, ref.dc0, 1e-4, 1e-4));
+    }
   }
 }
 
