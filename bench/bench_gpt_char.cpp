@@ -10,6 +10,9 @@
 //                             cache and with the naive path (whole window recomputed per token)
 //   gpt_generate_paths_agree  1 when both paths produced the same tokens
 // Usage: bench_gpt_char [steps (default 500)] [threads (default 2)] [generate (default 1; 0 skips it)]
+//                       [seed (default 0)]
+// seed s initializes the weights with manual_seed(1234 + s) and draws the training batches from
+// Generator(1 + s), as the reference does with its own generators; the validation batches stay fixed.
 // The text comes from the Debian packages bible-kjv and bible-kjv-text (data::kjv_bible_text).
 #include <algorithm>
 #include <chrono>
@@ -71,18 +74,19 @@ int main(int argc, char** argv) {
   const int64_t max_steps = argc > 1 ? std::atoll(argv[1]) : 500;  // 0: generation only (untrained model)
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const bool run_generation = argc > 3 ? std::atoi(argv[3]) != 0 : true;
+  const int64_t seed = argc > 4 ? std::atoll(argv[4]) : 0;
   set_num_threads(threads);
-  manual_seed(1234);
+  manual_seed(1234 + seed);
   const std::string text = data::kjv_bible_text();
   const data::CharTokenizer tok = data::CharTokenizer::train(text);
   const auto [train, val] = data::TokenWindows(tok.encode(text), kBlock).split(0.9);
   models::GPT model({.vocab_size = tok.vocab_size(), .block_size = kBlock, .n_layer = kLayers, .n_head = kHeads,
                      .n_embd = kEmbd});
-  std::printf("# gpt_char: soma, threads=%d vocab=%lld train_tokens=%lld val_tokens=%lld params=%lld\n", threads,
-              static_cast<long long>(tok.vocab_size()), static_cast<long long>(train.tokens().numel()),
+  std::printf("# gpt_char: soma, threads=%d seed=%lld vocab=%lld train_tokens=%lld val_tokens=%lld params=%lld\n", threads,
+              static_cast<long long>(seed), static_cast<long long>(tok.vocab_size()), static_cast<long long>(train.tokens().numel()),
               static_cast<long long>(val.tokens().numel()), static_cast<long long>(model.num_parameters()));
   optim::AdamW opt(model.parameters(), {.lr = 3e-4});
-  Generator gen(1);
+  Generator gen(1 + seed);
   std::vector<double> step_times;
   double t_train = 0;
   for (int64_t step = 1; step <= max_steps; ++step) {

@@ -11,6 +11,9 @@ forward + backward + optimizer step), tokens/s, validation loss (mean of 20 fixe
 after the steps, and naive generation speed (200 new tokens, batch 1, the whole context cropped
 to 128 recomputed every token; median of 3 runs).
 Usage: /usr/bin/python3 torch_gpt_char.py [steps (default 500)] [threads (default 2)] [generate (default 1; 0 skips it)]
+                                          [seed (default 0)]
+seed s initializes the weights with torch.manual_seed(1234 + s) and draws the training batches from
+a generator seeded 1 + s (as bench_gpt_char.cpp does); the validation batches stay fixed.
 """
 import math
 import os
@@ -28,6 +31,7 @@ N_LAYER, N_HEAD, N_EMBD, BLOCK, BATCH = 4, 4, 128, 128, 32
 MAX_STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 RUN_GENERATION = int(sys.argv[3]) != 0 if len(sys.argv) > 3 else True
+SEED = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 EVAL_BATCHES = 20
 GEN_TOKENS = 200
 
@@ -145,14 +149,14 @@ def generate(model, start, n, gen):
 
 def main():
     torch.set_num_threads(THREADS)
-    torch.manual_seed(1234)
-    print(f"# gpt_char: torch {torch.__version__}, threads={torch.get_num_threads()}", flush=True)
+    torch.manual_seed(1234 + SEED)
+    print(f"# gpt_char: torch {torch.__version__}, threads={torch.get_num_threads()}, seed={SEED}", flush=True)
     train, val, chars = char_dataset(load_kjv())
     model = GPT(len(chars))
     nparam = sum(p.numel() for p in model.parameters())
     print(f"  vocab={len(chars)} train_tokens={len(train)} val_tokens={len(val)} params={nparam}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
-    g = torch.Generator().manual_seed(1)
+    g = torch.Generator().manual_seed(1 + SEED)
     step_times, t_train = [], 0.0
     for step in range(1, MAX_STEPS + 1):
         t0 = time.perf_counter()
