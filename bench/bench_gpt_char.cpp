@@ -6,6 +6,9 @@
 //   gpt_train_ms_per_step     median over steps 10..60 (batch sampling + forward + backward + step)
 //   gpt_train_tokens_per_s    32 * 128 / that median
 //   gpt_val_loss              mean loss of 20 fixed validation batches after training
+//   gpt_val_loss_full         mean loss over every non-overlapping window of the validation split:
+//                             the same windows as the reference's (gpt_val_loss's random windows
+//                             differ between the two, as their generators do)
 //   gpt_generate_b1_*         200 new tokens from "\n", batch 1, median of 3 runs: with the KV
 //                             cache and with the naive path (whole window recomputed per token)
 //   gpt_generate_paths_agree  1 when both paths produced the same tokens
@@ -52,6 +55,23 @@ double val_loss(models::GPT& model, const data::TokenWindows& val) {
   }
   model.train();
   return sum / kEvalBatches;
+}
+
+// Mean loss per token over the validation split cut into consecutive windows (the last partial
+// window dropped), in batches of kBatch windows.
+double full_val_loss(models::GPT& model, const data::TokenWindows& val) {
+  NoGradGuard no_grad;
+  model.eval();
+  const int64_t windows = (val.tokens().numel() - 1) / kBlock;
+  double sum = 0;
+  for (int64_t first = 0; first < windows; first += kBatch) {
+    std::vector<int64_t> starts;
+    for (int64_t w = first; w < std::min(windows, first + kBatch); ++w) starts.push_back(w * kBlock);
+    auto [x, y] = val.get_batch(starts);
+    sum += model.loss(x, y).item() * static_cast<double>(starts.size());
+  }
+  model.train();
+  return sum / static_cast<double>(windows);
 }
 
 // Tokens per second of 200 new tokens (median of 3 runs) and the tokens of the last run.
@@ -107,13 +127,15 @@ int main(int argc, char** argv) {
   const size_t first = step_times.size() > 11 ? 10 : std::min<size_t>(step_times.size(), 1);
   const size_t last = std::min<size_t>(step_times.size(), 61);
   const double ms = first < last ? median({step_times.begin() + first, step_times.begin() + last}) * 1e3 : 0;
-  const double vl = val_loss(model, val);
-  std::printf("  trained %lld steps in %.1f s; median step over steps 10..60: %.1f ms; val loss %.4f\n",
-              static_cast<long long>(max_steps), t_train, ms, vl);
+  const double vl = val_loss(model, val), vl_full = full_val_loss(model, val);
+  std::printf("  trained %lld steps in %.1f s; median step over steps 10..60: %.1f ms; val loss %.4f"
+              " (all windows %.4f)\n",
+              static_cast<long long>(max_steps), t_train, ms, vl, vl_full);
   result("gpt_train_ms_per_step", ms, "ms");
   result("gpt_train_tokens_per_s", ms > 0 ? kBatch * kBlock / (ms / 1e3) : 0, "tokens/s");
   result("gpt_steps_trained", static_cast<double>(max_steps), "steps");
   result("gpt_val_loss", vl, "nats/char");
+  result("gpt_val_loss_full", vl_full, "nats/char");
   if (!run_generation) return 0;
 
   const Tensor start = full({1, 1}, *tok.token_to_id("\n"), kInt64);
