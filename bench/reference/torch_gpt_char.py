@@ -8,9 +8,13 @@ KJV Bible text (Debian bible-kjv + bible-kjv-text: `bible -f Gen1:1-Rev22:21`).
 
 Prints RESULT lines: ms per training step (median over steps 10..60; a step = batch sampling +
 forward + backward + optimizer step), tokens/s, validation loss (mean of 20 fixed val batches)
-after the steps, and naive generation speed (200 new tokens, batch 1, the whole context cropped
-to 128 recomputed every token; median of 3 runs).
+after the steps, the validation loss over every non-overlapping window of the validation split
+(the same windows as bench_gpt_char.cpp's gpt_val_loss_full), and naive generation speed (200
+new tokens, batch 1, the whole context cropped to 128 recomputed every token; median of 3 runs).
 Usage: /usr/bin/python3 torch_gpt_char.py [steps (default 500)] [threads (default 2)] [generate (default 1; 0 skips it)]
+                                          [seed (default 0)]
+seed s initializes the weights with torch.manual_seed(1234 + s) and draws the training batches from
+a generator seeded 1 + s (as bench_gpt_char.cpp does); the validation batches stay fixed.
 """
 import math
 import os
@@ -28,6 +32,7 @@ N_LAYER, N_HEAD, N_EMBD, BLOCK, BATCH = 4, 4, 128, 128, 32
 MAX_STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 RUN_GENERATION = int(sys.argv[3]) != 0 if len(sys.argv) > 3 else True
+SEED = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 EVAL_BATCHES = 20
 GEN_TOKENS = 200
 
@@ -132,6 +137,21 @@ def val_loss(model, val):
 
 
 @torch.no_grad()
+def full_val_loss(model, val):
+    """Mean loss per token over val cut into consecutive windows (last partial one dropped)."""
+    model.eval()
+    windows = (len(val) - 1) // BLOCK
+    total = 0.0
+    for first in range(0, windows, BATCH):
+        ix = range(first * BLOCK, min(windows, first + BATCH) * BLOCK, BLOCK)
+        x = torch.stack([val[i:i + BLOCK] for i in ix])
+        y = torch.stack([val[i + 1:i + 1 + BLOCK] for i in ix])
+        total += model(x, y).item() * len(ix)
+    model.train()
+    return total / windows
+
+
+@torch.no_grad()
 def generate(model, start, n, gen):
     model.eval()
     idx = start
@@ -145,14 +165,14 @@ def generate(model, start, n, gen):
 
 def main():
     torch.set_num_threads(THREADS)
-    torch.manual_seed(1234)
-    print(f"# gpt_char: torch {torch.__version__}, threads={torch.get_num_threads()}", flush=True)
+    torch.manual_seed(1234 + SEED)
+    print(f"# gpt_char: torch {torch.__version__}, threads={torch.get_num_threads()}, seed={SEED}", flush=True)
     train, val, chars = char_dataset(load_kjv())
     model = GPT(len(chars))
     nparam = sum(p.numel() for p in model.parameters())
     print(f"  vocab={len(chars)} train_tokens={len(train)} val_tokens={len(val)} params={nparam}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
-    g = torch.Generator().manual_seed(1)
+    g = torch.Generator().manual_seed(1 + SEED)
     step_times, t_train = [], 0.0
     for step in range(1, MAX_STEPS + 1):
         t0 = time.perf_counter()
@@ -169,13 +189,14 @@ def main():
                   f"train time so far {t_train:.1f} s", flush=True)
     timed = step_times[10:61] if len(step_times) > 11 else step_times[1:]
     ms = statistics.median(timed) * 1e3 if timed else 0.0  # 0 steps: generation only
-    vl = val_loss(model, val)
+    vl, vl_full = val_loss(model, val), full_val_loss(model, val)
     print(f"  trained {MAX_STEPS} steps in {t_train:.1f} s; median step over steps 10..60: {ms:.1f} ms; "
-          f"val loss {vl:.4f}", flush=True)
+          f"val loss {vl:.4f} (all windows {vl_full:.4f})", flush=True)
     result("gpt_train_ms_per_step", ms, "ms", "{:.2f}")
     result("gpt_train_tokens_per_s", BATCH * BLOCK / (ms / 1e3) if ms else 0.0, "tokens/s", "{:.0f}")
     result("gpt_steps_trained", MAX_STEPS, "steps", "{:d}")
     result("gpt_val_loss", vl, "nats/char", "{:.4f}")
+    result("gpt_val_loss_full", vl_full, "nats/char", "{:.4f}")
     if not RUN_GENERATION:
         return
 
