@@ -13,14 +13,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_default_dtype(torch.float64)
-
 V, BLOCK, L, H, C = 7, 6, 2, 2, 8
 
 
 class Block(nn.Module):
-    def __init__(self):
+    def __init__(self, C, H):
         super().__init__()
+        self.H = H
         self.ln1 = nn.LayerNorm(C)
         self.qkv = nn.Linear(C, 3 * C)
         self.proj = nn.Linear(C, C)
@@ -31,8 +30,8 @@ class Block(nn.Module):
     def forward(self, x):
         b, t, c = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
-        q, k, v = (z.view(b, t, H, c // H).transpose(1, 2) for z in (q, k, v))
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(c // H)
+        q, k, v = (z.view(b, t, self.H, c // self.H).transpose(1, 2) for z in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(c // self.H)
         att = att.masked_fill(~torch.tril(torch.ones(t, t, dtype=torch.bool)), float("-inf"))
         y = (F.softmax(att, dim=-1) @ v).transpose(1, 2).reshape(b, t, c)
         x = x + self.proj(y)
@@ -40,11 +39,13 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self):
+    """Vocabulary V, context BLOCK, L blocks of H heads, width C."""
+
+    def __init__(self, V, BLOCK, L, H, C):
         super().__init__()
         self.wte = nn.Embedding(V, C)
         self.wpe = nn.Embedding(BLOCK, C)
-        self.blocks = nn.ModuleList([Block() for _ in range(L)])
+        self.blocks = nn.ModuleList([Block(C, H) for _ in range(L)])
         self.ln_f = nn.LayerNorm(C)
         self.head = nn.Linear(C, V, bias=False)
         self.head.weight = self.wte.weight
@@ -62,23 +63,6 @@ def lit(t):
 
 def emit(name, t):
     print(f"const std::vector<double> {name} = {lit(t)};  // shape {list(t.shape)}")
-
-
-model = GPT()
-with torch.no_grad():
-    for k, (name, p) in enumerate(model.named_parameters()):
-        i = torch.arange(p.numel(), dtype=torch.float64)
-        p.copy_((0.2 * torch.sin(0.7 * i + 1.3 * k + 0.1)).reshape(p.shape))
-print("// parameters:", ", ".join(n for n, _ in model.named_parameters()))
-tokens = torch.tensor([[1, 3, 5, 0, 6, 2], [4, 4, 1, 0, 2, 3]])
-targets = torch.tensor([[3, 5, 0, 6, 2, 1], [4, 1, 0, 2, 3, 6]])
-logits = model(tokens)
-loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
-loss.backward()
-emit("kLogits", logits)
-print(f"const double kLoss = {loss.item():.12g};")
-emit("kGradWte", model.wte.weight.grad)
-emit("kGradQkv0", model.blocks[0].qkv.weight.grad)
 
 
 # ---- Hugging Face logits processors (transformers/generation/logits_process.py) ----
@@ -103,12 +87,35 @@ def top_p(scores, p):
     return scores.masked_fill(remove, -float("inf"))
 
 
-scores = torch.tensor([[2.0, -1.0, 0.5, 3.0, -0.5, 1.5, 0.25, -2.0]])
-seq = torch.tensor([[0, 1, 3, 3, 7]])
-s = repetition_penalty(seq, scores, 1.3)
-emit("kPenalized", s)
-s = s / 0.7
-emit("kTemperature", s)
-emit("kTopK4", top_k(s, 4))
-emit("kTopK4TopP", top_p(top_k(s, 4), 0.8))
-emit("kTopP", top_p(s, 0.6))
+def main():
+    torch.set_default_dtype(torch.float64)
+    model = GPT(V, BLOCK, L, H, C)
+    with torch.no_grad():
+        for k, (name, p) in enumerate(model.named_parameters()):
+            i = torch.arange(p.numel(), dtype=torch.float64)
+            p.copy_((0.2 * torch.sin(0.7 * i + 1.3 * k + 0.1)).reshape(p.shape))
+    print("// parameters:", ", ".join(n for n, _ in model.named_parameters()))
+    tokens = torch.tensor([[1, 3, 5, 0, 6, 2], [4, 4, 1, 0, 2, 3]])
+    targets = torch.tensor([[3, 5, 0, 6, 2, 1], [4, 1, 0, 2, 3, 6]])
+    logits = model(tokens)
+    loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))
+    loss.backward()
+    emit("kLogits", logits)
+    print(f"const double kLoss = {loss.item():.12g};")
+    emit("kGradWte", model.wte.weight.grad)
+    emit("kGradQkv0", model.blocks[0].qkv.weight.grad)
+
+
+    scores = torch.tensor([[2.0, -1.0, 0.5, 3.0, -0.5, 1.5, 0.25, -2.0]])
+    seq = torch.tensor([[0, 1, 3, 3, 7]])
+    s = repetition_penalty(seq, scores, 1.3)
+    emit("kPenalized", s)
+    s = s / 0.7
+    emit("kTemperature", s)
+    emit("kTopK4", top_k(s, 4))
+    emit("kTopK4TopP", top_p(top_k(s, 4), 0.8))
+    emit("kTopP", top_p(s, 0.6))
+
+
+if __name__ == "__main__":
+    main()

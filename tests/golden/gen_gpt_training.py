@@ -3,8 +3,8 @@
 # torch.optim.AdamW(model.parameters())) is checked against PyTorch's, not only one gradient.
 # Run: python3 tests/golden/gen_gpt_training.py, then paste the printed block into the test.
 #
-# The model is the layout of bench/reference/torch_gpt_char.py (pre-LN blocks, packed qkv,
-# GELU(tanh), learned positions, LM head tied to wte) at a tiny size, with closed-form weights:
+# The model is gen_gpt.py's tiny GPT (the layout of bench/reference/torch_gpt_char.py: pre-LN
+# blocks, packed qkv, GELU(tanh), learned positions, LM head tied to wte), with closed-form weights:
 # parameter k (in named_parameters order) element i = 0.2 sin(0.7 i + 1.3 k + 0.1).
 # Step s (from 0) trains on tokens x[b, t] = (7 b + 3 t + t^2 + 5 s) mod V, targets x shifted
 # by one position (the same formula at t + 1).
@@ -12,52 +12,13 @@
 # tied weight, ln_f and the last block's fc2 bias. Parameters whose gradient is zero in exact
 # arithmetic (the key bias: softmax ignores a constant added to every score) are not compared:
 # Adam turns their rounding noise into full-size steps.
-import math
-
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+from gen_gpt import GPT  # the same tiny GPT
 
 V, BLOCK, L, H, C = 11, 16, 2, 2, 16
 B, STEPS, LR, WD = 4, 6, 1e-2, 0.1
-
-
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(C)
-        self.qkv = nn.Linear(C, 3 * C)
-        self.proj = nn.Linear(C, C)
-        self.ln2 = nn.LayerNorm(C)
-        self.fc = nn.Linear(C, 4 * C)
-        self.fc2 = nn.Linear(4 * C, C)
-
-    def forward(self, x):
-        b, t, c = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
-        q, k, v = (z.view(b, t, H, c // H).transpose(1, 2) for z in (q, k, v))
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(c // H)
-        att = att.masked_fill(~torch.tril(torch.ones(t, t, dtype=torch.bool)), float("-inf"))
-        y = (F.softmax(att, dim=-1) @ v).transpose(1, 2).reshape(b, t, c)
-        x = x + self.proj(y)
-        return x + self.fc2(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
-
-
-class GPT(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.wte = nn.Embedding(V, C)
-        self.wpe = nn.Embedding(BLOCK, C)
-        self.blocks = nn.ModuleList([Block() for _ in range(L)])
-        self.ln_f = nn.LayerNorm(C)
-        self.head = nn.Linear(C, V, bias=False)
-        self.head.weight = self.wte.weight
-
-    def forward(self, idx):
-        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
-        for blk in self.blocks:
-            x = blk(x)
-        return self.head(self.ln_f(x))
 
 
 def tokens(step, shift):
@@ -68,7 +29,7 @@ def tokens(step, shift):
 
 def train(dtype):
     torch.set_default_dtype(dtype)
-    model = GPT()
+    model = GPT(V, BLOCK, L, H, C)
     with torch.no_grad():
         for k, (_, p) in enumerate(model.named_parameters()):
             i = torch.arange(p.numel(), dtype=dtype)
