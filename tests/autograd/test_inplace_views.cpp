@@ -6,24 +6,13 @@
 
 #include <functional>
 
+#include "error_of.h"
 #include "autograd/node.h"
 #include "soma/soma.h"
 
 using namespace soma;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-#define EXPECT_ERROR(stmt, substring) \
-  EXPECT_NE(error_of([&] { (void)(stmt); }).find(substring), std::string::npos) << error_of([&] { (void)(stmt); })
 
 using Fn = std::function<Tensor(const TensorList&)>;
 

@@ -3,23 +3,12 @@
 
 #include <map>
 
+#include "error_of.h"
 #include "soma/soma.h"
 
 using namespace soma;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-#define EXPECT_ERROR(stmt, substring) \
-  EXPECT_NE(error_of([&] { (void)(stmt); }).find(substring), std::string::npos) << error_of([&] { (void)(stmt); })
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "error_of.h"
 #include "kernels/cpu/philox.h"
 #include "soma/soma.h"
 
@@ -31,15 +32,6 @@ auto with_threads(int n, F f) {
   auto r = f();
   set_num_threads(old);
   return r;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

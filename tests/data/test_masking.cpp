@@ -3,20 +3,12 @@
 
 #include <cmath>
 
+#include "error_of.h"
 #include "soma/soma.h"
 
 using namespace soma;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // |observed - n p| within 4 standard deviations of a binomial(n, p).
 void expect_binomial(int64_t observed, int64_t n, double p, const char* what) {

@@ -4,21 +4,13 @@
 
 #include <cmath>
 
+#include "error_of.h"
 #include "soma/soma.h"
 
 using namespace soma;
 using models::BertConfig;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 constexpr int64_t kPad = 0, kCls = 1, kSep = 2, kMask = 3, kFirstWord = 4;
 

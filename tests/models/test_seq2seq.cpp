@@ -6,21 +6,13 @@
 #include <cmath>
 #include <map>
 
+#include "error_of.h"
 #include "soma/soma.h"
 
 using namespace soma;
 using models::SpecialTokens;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 constexpr int64_t kPad = 0, kBos = 1, kEos = 2, kA = 3, kB = 4;
 const SpecialTokens kSpecial{};  // pad 0, bos 1, eos 2

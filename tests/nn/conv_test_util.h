@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "error_of.h"
 #include "soma/soma.h"
 
 namespace soma::testing {
+
+using ::error_of;
 
 // sin(a * i + b) over the row-major index i, float64 (gen_conv.py's seq).
 inline Tensor seq(const Shape& shape, double a, double b) {
@@ -37,15 +40,6 @@ inline void expect_golden(const std::function<Tensor(const TensorList&)>& f, con
   expect_values(y, out, "output");
   (y * seq(y.shape(), 0.29, 0.4)).sum().backward();
   for (size_t k = 0; k < inputs.size(); ++k) expect_values(inputs[k].grad(), grads[k], "grad " + std::to_string(k));
-}
-
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace soma::testing

@@ -5,20 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "error_of.h"
 #include "soma/soma.h"
 
 namespace layers_test {
 
-using namespace soma;
+using ::error_of;
 
-inline std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using namespace soma;
 
 // The closed-form inputs of tests/golden/gen_layers.py: x[i] = 3 sin(1.7 i + 0.3), float64.
 inline Tensor xs(const Shape& shape) {

@@ -166,8 +166,11 @@ TEST(LoRA, MergeUnmerge) {
   Tensor w0 = static_cast<nn::Linear&>(*model->named_children()[0].second).weight.clone();
   nn::lora::merge(*model);
   nn::lora::merge(*model);  // already merged: no change
-  for (auto& [name, m] : model->named_modules())
-    if (auto* l = dynamic_cast<nn::Linear*>(m)) EXPECT_FALSE(l->adapter_enabled) << name;
+  for (auto& [name, m] : model->named_modules()) {
+    if (auto* l = dynamic_cast<nn::Linear*>(m)) {
+      EXPECT_FALSE(l->adapter_enabled) << name;
+    }
+  }
   EXPECT_FALSE(allclose(static_cast<nn::Linear&>(*model->named_children()[0].second).weight, w0, 1e-6));
   EXPECT_TRUE(allclose((*model)(x), unmerged, 1e-6, 1e-6));
   // Merged, the adapters are not in the graph.

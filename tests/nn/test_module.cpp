@@ -2,20 +2,12 @@
 
 #include <cmath>
 
+#include "error_of.h"
 #include "soma/soma.h"
 
 using namespace soma;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
