@@ -14,6 +14,7 @@
 #include "soma/nn/misc.h"
 #include "soma/nn/module.h"
 #include "soma/nn/normalization.h"
+#include "soma/nn/padding.h"
 #include "soma/nn/pooling.h"
 #include "soma/nn/positional_encoding.h"
 #include "soma/nn/rnn.h"

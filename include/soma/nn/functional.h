@@ -9,6 +9,7 @@
 #include "soma/nn/functional/embedding.h"
 #include "soma/nn/functional/loss.h"
 #include "soma/nn/functional/normalization.h"
+#include "soma/nn/functional/padding.h"
 #include "soma/nn/functional/pooling.h"
 #include "soma/tensor.h"
 
