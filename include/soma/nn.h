@@ -20,3 +20,4 @@
 #include "soma/nn/rnn.h"
 #include "soma/nn/summary.h"
 #include "soma/nn/transformer.h"
+#include "soma/nn/upsampling.h"

@@ -11,6 +11,7 @@
 #include "soma/nn/functional/normalization.h"
 #include "soma/nn/functional/padding.h"
 #include "soma/nn/functional/pooling.h"
+#include "soma/nn/functional/upsampling.h"
 #include "soma/tensor.h"
 
 namespace soma::nn::functional {
