@@ -9,6 +9,7 @@
 // (h: the incoming gradient). A transposed convolution is conv_input_grad plus a bias.
 #include "soma/nn/conv.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/node.h"
@@ -319,6 +320,7 @@ Tensor pad_input(const char* layer, const Tensor& input, const std::vector<int64
   SOMA_CHECK(input.dim() == dims + 1 || input.dim() == dims + 2,
              "{}: expected a {}-D (unbatched) or {}-D (batched) input, got shape {}", layer, dims + 1, dims + 2,
              input.shape());
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) return input;
   const bool unbatched = input.dim() == dims + 1;
   Tensor padded = functional::pad(unbatched ? input.unsqueeze(0) : input, pads, mode);
   return unbatched ? padded.squeeze(0) : padded;

@@ -156,10 +156,10 @@ Tensor PadNd::forward(const Tensor& input) {
   return functional::pad(input, padding, mode, mode == "constant" ? std::optional<double>(value) : std::nullopt);
 }
 
-// PyTorch's: "(1, 1, 2, 2)" or, for the constant layers, "padding=(1, 1), value=3.5".
+// PyTorch's: "(1, 1, 2, 2)" or, for the ConstantPad layers, "padding=(1, 1), value=3.5".
 std::string PadNd::extra_repr() const {
   const std::string sizes = fmt::format("({})", fmt::join(padding, ", "));
-  if (mode != "constant") return sizes;
+  if (mode != "constant" || type_name() == "ZeroPad2d") return sizes;
   const bool whole = std::isfinite(value) && value == std::trunc(value);  // Python prints 0.0, not 0
   return whole ? fmt::format("padding={}, value={:.1f}", sizes, value) : fmt::format("padding={}, value={}", sizes, value);
 }

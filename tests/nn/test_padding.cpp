@@ -119,7 +119,8 @@ TEST(PadLayers, ShapesReprAndErrors) {
   EXPECT_EQ(nn::ReflectionPad3d({1, 0, 0, 0, 0, 1})(zeros({1, 2, 2, 2, 2})).shape(), Shape({1, 2, 3, 2, 3}));
   EXPECT_EQ(nn::ReflectionPad2d(1).extra_repr(), "(1, 1, 1, 1)");
   EXPECT_EQ(nn::ConstantPad1d({1, 2}, 3.5).extra_repr(), "padding=(1, 2), value=3.5");
-  EXPECT_EQ(nn::ZeroPad2d(1).extra_repr(), "padding=(1, 1, 1, 1), value=0.0");
+  EXPECT_EQ(nn::ZeroPad2d(1).extra_repr(), "(1, 1, 1, 1)");
+  EXPECT_EQ(nn::ConstantPad2d(1, 0.0).extra_repr(), "padding=(1, 1, 1, 1), value=0.0");
   EXPECT_EQ(nn::ZeroPad2d(1).type_name(), "ZeroPad2d");
   EXPECT_ERROR(nn::ReflectionPad2d({1, 2, 3}), "ReflectionPad2d: padding must be one number or 4 numbers");
 }
@@ -189,6 +190,10 @@ TEST(ConvPaddingMode, UnbatchedGradcheckReprAndErrors) {
   // Zero padding stays the default and unchanged.
   nn::Conv2d zeros_conv(2, 3, 3, {.padding = 1, .dtype = kFloat64});
   EXPECT_TRUE(allclose(zeros_conv(x), F::conv2d(x, zeros_conv.weight, zeros_conv.bias, {.padding = 1})));
+  // A padding_mode with no padding convolves the input as it is.
+  nn::Conv1d unpadded(2, 3, 3, {.padding_mode = "reflect", .dtype = kFloat64});
+  Tensor x1 = seq({2, 2, 6}, 0.41, 0.0);
+  EXPECT_TRUE(allclose(unpadded(x1), F::conv1d(x1, unpadded.weight, unpadded.bias)));
 
   auto f = [](const TensorList& t) {
     return conv2d_module(t[0], t[1], t[2], {.padding = {2, 1}, .padding_mode = "reflect", .dtype = kFloat64});
