@@ -9,12 +9,14 @@
 // (h: the incoming gradient). A transposed convolution is conv_input_grad plus a bias.
 #include "soma/nn/conv.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/node.h"
 #include "kernels/cpu/conv.h"
 #include "soma/creation.h"
 #include "soma/grad_mode.h"
+#include "soma/nn/functional/padding.h"
 #include "soma/nn/init.h"
 #include "soma/reduce.h"
 #include "soma/views.h"
@@ -285,6 +287,47 @@ bool zero_padding(const ConvPadding& p) {
   return p.mode == ConvPadding::Mode::Explicit && p.h == 0 && p.w == 0;
 }
 
+void check_padding_mode(const char* layer, const std::string& mode) {
+  SOMA_CHECK(mode == "zeros" || mode == "reflect" || mode == "replicate" || mode == "circular",
+             "{}: padding_mode must be \"zeros\", \"reflect\", \"replicate\" or \"circular\", got \"{}\"", layer,
+             mode);
+}
+
+// The padding of a layer with a padding_mode other than "zeros", in functional::pad's order
+// (last dim first), as PyTorch's _reversed_padding_repeated_twice: kernel and dilation list the
+// spatial dims first to last.
+std::vector<int64_t> reversed_padding(const ConvPadding& p, const std::vector<int64_t>& kernel,
+                                      const std::vector<int64_t>& dilation) {
+  const size_t dims = kernel.size();
+  std::vector<int64_t> pads;
+  for (size_t i = dims; i-- > 0;) {
+    const int64_t explicit_pad = dims == 2 && i == 0 ? p.h : p.w;
+    int64_t begin = p.mode == ConvPadding::Mode::Explicit ? explicit_pad : 0, end = begin;
+    if (p.mode == ConvPadding::Mode::Same) {
+      const int64_t total = dilation[i] * (kernel[i] - 1);
+      begin = total / 2;
+      end = total - begin;
+    }
+    pads.insert(pads.end(), {begin, end});
+  }
+  return pads;
+}
+
+// The input padded in a non-"zeros" padding_mode (an unbatched input gets a batch of 1 for the
+// pad, so circular works on it too).
+Tensor pad_input(const char* layer, const Tensor& input, const std::vector<int64_t>& pads, const std::string& mode,
+                 int dims) {
+  SOMA_CHECK(input.dim() == dims + 1 || input.dim() == dims + 2,
+             "{}: expected a {}-D (unbatched) or {}-D (batched) input, got shape {}", layer, dims + 1, dims + 2,
+             input.shape());
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) return input;
+  const bool unbatched = input.dim() == dims + 1;
+  Tensor padded = functional::pad(unbatched ? input.unsqueeze(0) : input, pads, mode);
+  return unbatched ? padded.squeeze(0) : padded;
+}
+
+std::string padding_mode_repr(const std::string& mode) { return mode == "zeros" ? "" : ", padding_mode=" + mode; }
+
 }  // namespace
 
 Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, const Conv1dOptions& o)
@@ -292,6 +335,7 @@ Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, const Conv1dOptions& o)
   check_channels("Conv1d", in, out, o.groups);
   SOMA_CHECK(k > 0, "Conv1d: kernel_size must be positive, got {}", k);
   check_same_padding("Conv1d", o.padding, o.stride != 1);
+  check_padding_mode("Conv1d", o.padding_mode);
   weight = register_parameter("weight", empty({out, in / o.groups, k}, o.dtype));
   if (o.bias) bias = register_parameter("bias", empty({out}, o.dtype));
   reset_parameters();
@@ -300,6 +344,11 @@ Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, const Conv1dOptions& o)
 void Conv1d::reset_parameters() { init_conv(weight, bias); }
 
 Tensor Conv1d::forward(const Tensor& input) {
+  if (options.padding_mode != "zeros") {
+    const auto pads = reversed_padding(options.padding, {kernel_size}, {options.dilation});
+    return functional::conv1d(pad_input("Conv1d", input, pads, options.padding_mode, 1), weight, bias,
+                              {.stride = options.stride, .dilation = options.dilation, .groups = options.groups});
+  }
   return functional::conv1d(input, weight, bias,
                             {.stride = options.stride, .padding = options.padding, .dilation = options.dilation,
                              .groups = options.groups});
@@ -308,7 +357,8 @@ Tensor Conv1d::forward(const Tensor& input) {
 std::string Conv1d::extra_repr() const {
   return conv_repr(in_channels, out_channels, fmt::format("({},)", kernel_size), fmt::format("({},)", options.stride),
                    padding_repr(options.padding, 1), zero_padding(options.padding),
-                   fmt::format("({},)", options.dilation), options.dilation == 1, "", options.groups, bias.defined());
+                   fmt::format("({},)", options.dilation), options.dilation == 1, "", options.groups, bias.defined()) +
+         padding_mode_repr(options.padding_mode);
 }
 
 Conv2d::Conv2d(int64_t in, int64_t out, Size2 k, const Conv2dOptions& o)
@@ -316,6 +366,7 @@ Conv2d::Conv2d(int64_t in, int64_t out, Size2 k, const Conv2dOptions& o)
   check_channels("Conv2d", in, out, o.groups);
   SOMA_CHECK(k.h > 0 && k.w > 0, "Conv2d: kernel_size must be positive, got {}", pair(k));
   check_same_padding("Conv2d", o.padding, o.stride.h != 1 || o.stride.w != 1);
+  check_padding_mode("Conv2d", o.padding_mode);
   weight = register_parameter("weight", empty({out, in / o.groups, k.h, k.w}, o.dtype));
   if (o.bias) bias = register_parameter("bias", empty({out}, o.dtype));
   reset_parameters();
@@ -324,6 +375,12 @@ Conv2d::Conv2d(int64_t in, int64_t out, Size2 k, const Conv2dOptions& o)
 void Conv2d::reset_parameters() { init_conv(weight, bias); }
 
 Tensor Conv2d::forward(const Tensor& input) {
+  if (options.padding_mode != "zeros") {
+    const auto pads = reversed_padding(options.padding, {kernel_size.h, kernel_size.w},
+                                       {options.dilation.h, options.dilation.w});
+    return functional::conv2d(pad_input("Conv2d", input, pads, options.padding_mode, 2), weight, bias,
+                              {.stride = options.stride, .dilation = options.dilation, .groups = options.groups});
+  }
   return functional::conv2d(input, weight, bias,
                             {.stride = options.stride, .padding = options.padding, .dilation = options.dilation,
                              .groups = options.groups});
@@ -332,7 +389,8 @@ Tensor Conv2d::forward(const Tensor& input) {
 std::string Conv2d::extra_repr() const {
   return conv_repr(in_channels, out_channels, pair(kernel_size), pair(options.stride), padding_repr(options.padding, 2),
                    zero_padding(options.padding), pair(options.dilation),
-                   options.dilation.h == 1 && options.dilation.w == 1, "", options.groups, bias.defined());
+                   options.dilation.h == 1 && options.dilation.w == 1, "", options.groups, bias.defined()) +
+         padding_mode_repr(options.padding_mode);
 }
 
 ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Size2 k, const ConvTranspose2dOptions& o)

@@ -159,8 +159,14 @@ Windows avg_windows(const char* op, const Tensor& input, int64_t in, int64_t k, 
 Tensor avg_pool_nd(const char* op, const Tensor& input, int dims, Size2 k, const AvgPool2dOptions& o) {
   Tensor x = as_4d(op, input, dims);
   const Size2 s = stride_or_kernel(o.stride, k);
-  const Windows rows = avg_windows(op, input, x.size(2), k.h, s.h, o.padding.h, o.ceil_mode, o.count_include_pad);
-  const Windows cols = avg_windows(op, input, x.size(3), k.w, s.w, o.padding.w, o.ceil_mode, o.count_include_pad);
+  Windows rows = avg_windows(op, input, x.size(2), k.h, s.h, o.padding.h, o.ceil_mode, o.count_include_pad);
+  Windows cols = avg_windows(op, input, x.size(3), k.w, s.w, o.padding.w, o.ceil_mode, o.count_include_pad);
+  if (o.divisor_override) {
+    // The divisor is rows[i].count * cols[j].count: put all of it in the rows' factor.
+    SOMA_CHECK(*o.divisor_override != 0, "{}: divisor_override must not be zero", op);
+    for (PoolWindow& r : rows) r.count = *o.divisor_override;
+    for (PoolWindow& c : cols) c.count = 1;
+  }
   return from_4d(avg_pool(x, rows, cols), input, dims);
 }
 

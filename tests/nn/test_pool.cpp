@@ -4,11 +4,13 @@
 
 #include "conv_test_util.h"
 #include "soma/soma.h"
+#include "spatial_golden.h"
 
 using namespace soma;
 using soma::testing::error_of;
 using soma::testing::expect_golden;
 using soma::testing::expect_values;
+using soma::testing::seq;
 namespace F = soma::nn::functional;
 
 namespace {
@@ -231,4 +233,31 @@ TEST(PoolErrors, ClearMessages) {
   EXPECT_NE(error_of([&] { F::max_pool2d(x, 0); }).find("must be positive"), std::string::npos);
   EXPECT_NE(error_of([&] { F::adaptive_avg_pool2d(x, {0, 2}); }).find("output size must be positive"),
             std::string::npos);
+}
+
+// divisor_override (tests/golden/gen_spatial.py): every window's sum divided by it, with or without
+// count_include_pad, ceil_mode windows included; the module passes it on.
+TEST(Pool, AvgPoolDivisorOverrideMatchesTorch) {
+  using namespace spatial_golden;
+  expect_golden(
+      [](const TensorList& t) {
+        return F::avg_pool2d(t[0], 3,
+                             {.stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false,
+                              .divisor_override = 5});
+      },
+      {{1, 2, 6, 7}}, {1, 2, 4, 4}, avgpool_divisor_out, {avgpool_divisor_grad0});
+  expect_golden(
+      [](const TensorList& t) { return F::avg_pool2d(t[0], {2, 3}, {.stride = 1, .padding = {1, 0}, .divisor_override = -2}); },
+      {{2, 1, 3, 4}}, {2, 1, 4, 2}, avgpool_divisor_incl_out, {avgpool_divisor_incl_grad0});
+
+  Tensor x = seq({1, 2, 5, 6}, 0.37, 0.1).requires_grad_();
+  auto f = [](const TensorList& t) {
+    return F::avg_pool2d(t[0], 3, {.stride = 2, .padding = 1, .ceil_mode = true, .divisor_override = 4});
+  };
+  EXPECT_NO_THROW(gradcheck(f, {x}));
+  EXPECT_NO_THROW(gradgradcheck(f, {x}));
+  // The window size as the divisor is the plain average.
+  EXPECT_TRUE(allclose(F::avg_pool2d(x, 2, {.divisor_override = 4}), F::avg_pool2d(x, 2)));
+  EXPECT_TRUE(equal(nn::AvgPool2d(2, {.divisor_override = 3})(x), F::avg_pool2d(x, 2, {.divisor_override = 3})));
+  EXPECT_ERROR(F::avg_pool2d(x, 2, {.divisor_override = 0}), "avg_pool2d: divisor_override must not be zero");
 }

@@ -1,8 +1,13 @@
 #pragma once
-// Convolution layers: Conv1d, Conv2d, ConvTranspose2d (torch.nn's, zero padding).
+// Convolution layers: Conv1d, Conv2d, ConvTranspose2d (torch.nn's). Conv1d and Conv2d take
+// PyTorch's padding_mode: "zeros" (the default), or "reflect", "replicate" or "circular", which pad
+// the input with functional::pad in that mode and then convolve without padding.
 //
 //   nn::Conv2d conv(1, 6, 5, {.padding = 2});           // 6 filters of 1x5x5, output size = input size
 //   nn::Conv2d down(16, 32, 3, {.stride = 2, .padding = "valid", .bias = false});
+//   nn::Conv2d wrap(3, 8, 3, {.padding = 1, .padding_mode = "circular"});
+#include <string>
+
 #include "soma/nn/functional/conv.h"
 #include "soma/nn/module.h"
 
@@ -17,6 +22,7 @@ struct Conv1dOptions {
   int64_t dilation = 1;
   int64_t groups = 1;
   bool bias = true;
+  std::string padding_mode = "zeros";  // "zeros", "reflect", "replicate" or "circular"
   DType dtype = kFloat32;
 };
 
@@ -26,6 +32,7 @@ struct Conv2dOptions {
   Size2 dilation = 1;
   int64_t groups = 1;
   bool bias = true;
+  std::string padding_mode = "zeros";
   DType dtype = kFloat32;
 };
 

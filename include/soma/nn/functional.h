@@ -9,7 +9,9 @@
 #include "soma/nn/functional/embedding.h"
 #include "soma/nn/functional/loss.h"
 #include "soma/nn/functional/normalization.h"
+#include "soma/nn/functional/padding.h"
 #include "soma/nn/functional/pooling.h"
+#include "soma/nn/functional/upsampling.h"
 #include "soma/tensor.h"
 
 namespace soma::nn::functional {

@@ -6,6 +6,7 @@
 //   Tensor y = nn::functional::max_pool2d(x, 2);
 //   auto [v, idx] = nn::functional::max_pool2d_with_indices(x, {3, 2}, {.stride = 1, .ceil_mode = true});
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "soma/nn/functional/conv.h"
@@ -39,6 +40,9 @@ struct AvgPool2dOptions {
   Size2 padding = 0;
   bool ceil_mode = false;
   bool count_include_pad = true;
+  // Divide every window's sum by this (nonzero) number instead of its size; count_include_pad
+  // then has no effect.
+  std::optional<int64_t> divisor_override = std::nullopt;
 };
 
 // The max of each window; _with_indices also returns, as int64, the flat position h * W + w
