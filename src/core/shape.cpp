@@ -25,7 +25,9 @@ Shape contiguous_strides(const Shape& shape) {
   int64_t s = 1;
   for (int64_t i = shape.size() - 1; i >= 0; --i) {
     strides[i] = s;
-    s *= std::max<int64_t>(shape[i], 1);
+    // Checked even when the shape holds no elements: [0, 2^32, 2^32] has no int64 strides.
+    SOMA_CHECK(!__builtin_mul_overflow(s, std::max<int64_t>(shape[i], 1), &s) || i == 0,
+               "contiguous_strides: shape {} is too large: the stride of dim {} overflows int64", shape, i - 1);
   }
   return strides;
 }

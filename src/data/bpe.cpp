@@ -8,6 +8,7 @@
 
 #include "data/bytes.h"
 #include "data/tokenizer_detail.h"
+#include "data/untrusted_json.h"
 #include "soma/error.h"
 
 namespace soma::data {
@@ -72,8 +73,24 @@ std::vector<std::string_view> BPETokenizer::pre_split(std::string_view text) {
 BPETokenizer::BPETokenizer(std::vector<Merge> merges, std::vector<std::string> special_tokens)
     : merges_(std::move(merges)), special_(std::move(special_tokens)) {
   detail::check_special_tokens(special_, "BPETokenizer");
+  check_merges();
   tokens_.reserve(256 + merges_.size() + special_.size());
   for (int b = 0; b < 256; ++b) tokens_.emplace_back(1, static_cast<char>(b));
+  for (const auto& [a, b] : merges_) tokens_.push_back(tokens_[a] + tokens_[b]);
+  for (int64_t id = static_cast<int64_t>(tokens_.size()) - 1; id >= 0; --id) token_id_.emplace(tokens_[id], id);
+  for (size_t k = 0; k < special_.size(); ++k) {
+    const int64_t id = static_cast<int64_t>(tokens_.size());
+    tokens_.push_back(special_[k]);
+    token_id_[special_[k]] = id;
+  }
+}
+
+void BPETokenizer::check_merges() {
+  // Token lengths first: merges that join a token to itself double its length, so 40 of
+  // them in a 1 KB file would otherwise build a vocabulary of 2^40 bytes.
+  std::vector<uint64_t> length(256, 1);
+  length.reserve(256 + merges_.size());
+  uint64_t total = 256;
   for (size_t i = 0; i < merges_.size(); ++i) {
     const auto [a, b] = merges_[i];
     const int64_t id = 256 + static_cast<int64_t>(i);
@@ -81,13 +98,11 @@ BPETokenizer::BPETokenizer(std::vector<Merge> merges, std::vector<std::string> s
                "BPETokenizer: merge {} ({}, {}) must join two earlier tokens (ids in [0, {}))", i, a, b, id);
     SOMA_CHECK(rank_.emplace(pair_key(a, b), static_cast<int32_t>(i)).second,
                "BPETokenizer: merge {} ({}, {}) repeats merge {}", i, a, b, rank_.at(pair_key(a, b)));
-    tokens_.push_back(tokens_[a] + tokens_[b]);
-  }
-  for (int64_t id = static_cast<int64_t>(tokens_.size()) - 1; id >= 0; --id) token_id_.emplace(tokens_[id], id);
-  for (size_t k = 0; k < special_.size(); ++k) {
-    const int64_t id = static_cast<int64_t>(tokens_.size());
-    tokens_.push_back(special_[k]);
-    token_id_[special_[k]] = id;
+    length.push_back(length[a] + length[b]);  // each at most kMaxVocabBytes: no overflow
+    total += length.back();
+    SOMA_CHECK(total <= kMaxVocabBytes,
+               "BPETokenizer: the tokens of merges 0..{} hold {} bytes in all, over the limit of {} bytes", i, total,
+               kMaxVocabBytes);
   }
 }
 
@@ -309,11 +324,12 @@ BPETokenizer BPETokenizer::from_json(std::string_view json, const std::string& n
   const nlohmann::json j = detail::parse_json(json, name, op);
   using kind = nlohmann::json::value_t;
   SOMA_CHECK(detail::member(j, "type", kind::string, name, op) == "bpe",
-             "{}: '{}' is a tokenizer of type {}, expected \"bpe\"", op, name, j["type"].dump());
+             "{}: '{}' is a tokenizer of type {}, expected \"bpe\"", op, name, detail::json_excerpt(j["type"]));
   std::vector<Merge> merges;
   for (const nlohmann::json& m : detail::member(j, "merges", kind::array, name, op)) {
     SOMA_CHECK(m.is_array() && m.size() == 2 && m[0].is_number_integer() && m[1].is_number_integer(),
-               "{}: '{}' has merge {} = {}, expected a pair of token ids", op, name, merges.size(), m.dump());
+               "{}: '{}' has merge {} = {}, expected a pair of token ids", op, name, merges.size(),
+               detail::json_excerpt(m));
     merges.emplace_back(m[0].get<int64_t>(), m[1].get<int64_t>());
   }
   std::vector<std::string> specials = detail::string_list(j, "special_tokens", name, op);

@@ -203,7 +203,7 @@ CsvTable parse_csv(std::string_view text, const CsvOptions& options, const std::
 }
 
 CsvTable read_csv(const std::string& path, const CsvOptions& options) {
-  return parse_csv(detail::read_maybe_gzip(path, "read_csv"), options, path);
+  return parse_csv(detail::read_maybe_gzip(path, "read_csv", kMaxCsvGunzipBytes), options, path);
 }
 
 }  // namespace soma::data

@@ -7,6 +7,7 @@
 
 #include "data/bytes.h"
 #include "data/tokenizer_detail.h"
+#include "data/untrusted_json.h"
 #include "soma/data/bpe.h"
 #include "soma/error.h"
 
@@ -64,12 +65,7 @@ void check_special_tokens(const std::vector<std::string>& specials, const char* 
 }
 
 nlohmann::json parse_json(std::string_view text, const std::string& name, const char* op) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    SOMA_FAIL("{}: '{}' is not valid JSON: {}", op, name, e.what());
-  }
+  const nlohmann::json j = parse_untrusted_json(text, fmt::format("{}: '{}'", op, name));
   SOMA_CHECK(j.is_object(), "{}: '{}' is not a tokenizer (expected a JSON object)", op, name);
   return j;
 }

@@ -4,6 +4,7 @@
 
 #include "data/bytes.h"
 #include "data/tokenizer_detail.h"
+#include "data/untrusted_json.h"
 #include "soma/data/tokenizer.h"
 #include "soma/error.h"
 
@@ -138,7 +139,7 @@ CharTokenizer CharTokenizer::from_json(std::string_view json, const std::string&
   const nlohmann::json j = detail::parse_json(json, name, op);
   using kind = nlohmann::json::value_t;
   SOMA_CHECK(detail::member(j, "type", kind::string, name, op) == "char",
-             "{}: '{}' is a tokenizer of type {}, expected \"char\"", op, name, j["type"].dump());
+             "{}: '{}' is a tokenizer of type {}, expected \"char\"", op, name, detail::json_excerpt(j["type"]));
   std::vector<std::string> chars;
   for (const nlohmann::json& c : detail::member(j, "chars", kind::array, name, op)) {
     if (c.is_string()) {
@@ -146,7 +147,7 @@ CharTokenizer CharTokenizer::from_json(std::string_view json, const std::string&
     } else {
       SOMA_CHECK(c.is_number_integer() && c.get<int64_t>() >= 0x80 && c.get<int64_t>() <= 0xFF,
                  "{}: '{}' has a \"chars\" entry {}, expected a string or a byte value in 128..255", op, name,
-                 c.dump());
+                 detail::json_excerpt(c));
       chars.emplace_back(1, static_cast<char>(c.get<int64_t>()));
     }
   }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "data/untrusted_json.h"
 #include "soma/io.h"
 
 namespace soma::io {
@@ -28,7 +29,19 @@ double number_from_json(const json& j, const fs::path& path) {
   if (s == "nan") return NAN;
   if (s == "inf") return INFINITY;
   if (s == "-inf") return -INFINITY;
-  SOMA_FAIL("load_checkpoint: {}: unknown non-finite number \"{}\" in the scheduler state", path.string(), s);
+  SOMA_FAIL("load_checkpoint: {}: unknown non-finite number \"{}\" in the scheduler state", path.string(),
+            data::detail::text_excerpt(s, 60));
+}
+
+// r[key] (r[key][sub] when sub is given), which must be a JSON integer in [0, max]: no float,
+// no string like "64abc", nothing negative.
+uint64_t counter(const json& r, const char* key, const char* sub, uint64_t max, const fs::path& path) {
+  const json& v = sub ? r.at(key).at(sub) : r.at(key);
+  const std::string name = sub ? fmt::format("{}.{}", key, sub) : key;
+  SOMA_CHECK(v.is_number_unsigned() && v.get<uint64_t>() <= max,
+             "load_checkpoint: {}: the training state is malformed (\"{}\" is {}; expected an integer in [0, {}])",
+             path.string(), name, data::detail::json_excerpt(v), max);
+  return v.get<uint64_t>();
 }
 
 }  // namespace
@@ -74,22 +87,28 @@ Checkpoint load_checkpoint(const fs::path& path) {
   SOMA_CHECK(it != f.metadata.end(), "load_checkpoint: {}: no \"{}\" metadata; not a soma checkpoint", path.string(),
              kRecordKey);
   try {
-    const json r = json::parse(it->second);
-    const int format = r.at("format").get<int>();
-    SOMA_CHECK(format == kFormat, "load_checkpoint: {}: checkpoint format {} is not supported (expected {})",
-               path.string(), format, kFormat);
-    ck.epoch = r.at("epoch").get<int64_t>();
-    ck.step = r.at("step").get<int64_t>();
+    const json r = data::detail::parse_untrusted_json(
+        it->second, fmt::format("load_checkpoint: {}: the training state", path.string()));
+    const json& format = r.at("format");
+    SOMA_CHECK(format.is_number_integer() && format == kFormat,
+               "load_checkpoint: {}: checkpoint format {} is not supported (expected {})", path.string(),
+               data::detail::json_excerpt(format), kFormat);
+    ck.epoch = static_cast<int64_t>(counter(r, "epoch", nullptr, INT64_MAX, path));
+    ck.step = static_cast<int64_t>(counter(r, "step", nullptr, INT64_MAX, path));
+    SOMA_CHECK(r.at("scheduler").is_object(),
+               "load_checkpoint: {}: the training state is malformed (\"scheduler\" is {}; expected an object)",
+               path.string(), data::detail::json_excerpt(r.at("scheduler")));
     for (const auto& [k, v] : r.at("scheduler").items()) {
       if (v.is_string())
         ck.scheduler.emplace(k, v.get<std::string>());
       else
         ck.scheduler.emplace(k, number_from_json(v, path));
     }
-    ck.rng = {r.at("rng").at("seed").get<uint64_t>(), r.at("rng").at("offset").get<uint64_t>()};
+    ck.rng = {counter(r, "rng", "seed", UINT64_MAX, path), counter(r, "rng", "offset", UINT64_MAX, path)};
     ck.user = r.at("user").get<std::map<std::string, std::string>>();
   } catch (const json::exception& e) {
-    SOMA_FAIL("load_checkpoint: {}: the training state is malformed ({})", path.string(), e.what());
+    SOMA_FAIL("load_checkpoint: {}: the training state is malformed ({})", path.string(),
+              data::detail::text_excerpt(e.what()));
   }
   return ck;
 }

@@ -14,6 +14,8 @@
 #include <optional>
 #include <vector>
 
+#include "data/bytes.h"
+#include "data/untrusted_json.h"
 #include "soma/creation.h"
 #include "soma/io.h"
 
@@ -23,6 +25,7 @@ static_assert(std::endian::native == std::endian::little, "safetensors stores li
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using data::detail::json_excerpt;
 
 namespace {
 
@@ -68,33 +71,36 @@ Entry parse_entry(const std::string& name, const json& v, std::string_view file)
     return *it;
   };
   const json& dt = field("dtype");
-  SOMA_CHECK(dt.is_string(), "load: {}: tensor '{}' has dtype {}; expected a string", file, name, dt.dump());
+  SOMA_CHECK(dt.is_string(), "load: {}: tensor '{}' has dtype {}; expected a string", file, name, json_excerpt(dt));
   const std::optional<DType> dtype = dtype_of_code(dt.get_ref<const std::string&>());
   SOMA_CHECK(dtype, "load: {}: tensor '{}' has unsupported dtype {} (supported: F32 F64 BF16 F16 I64 I32 I8 U8 BOOL)",
-             file, name, dt.dump());
+             file, name, json_excerpt(dt));
 
   const json& sh = field("shape");
-  SOMA_CHECK(sh.is_array(), "load: {}: tensor '{}' has shape {}; expected an array", file, name, sh.dump());
+  SOMA_CHECK(sh.is_array(), "load: {}: tensor '{}' has shape {}; expected an array", file, name, json_excerpt(sh));
   Shape shape;
-  uint64_t numel = 1;
+  uint64_t numel = 1, span = 1;  // span: the product of the dims, zeros counted as ones
   for (const json& s : sh) {
     SOMA_CHECK(s.is_number_unsigned() && s.get<uint64_t>() <= uint64_t(INT64_MAX),
-               "load: {}: tensor '{}' has shape {}; expected non-negative integers", file, name, sh.dump());
+               "load: {}: tensor '{}' has shape {}; expected non-negative integers", file, name, json_excerpt(sh));
     const uint64_t n = s.get<uint64_t>();
     SOMA_CHECK(!__builtin_mul_overflow(numel, n, &numel) && numel <= uint64_t(INT64_MAX),
-               "load: {}: tensor '{}' has shape {}, too many elements", file, name, sh.dump());
+               "load: {}: tensor '{}' has shape {}, too many elements", file, name, json_excerpt(sh));
+    // An empty [0, 2^32, 2^32] has no elements but no int64 strides either.
+    SOMA_CHECK(!__builtin_mul_overflow(span, std::max<uint64_t>(n, 1), &span) && span <= uint64_t(INT64_MAX),
+               "load: {}: tensor '{}' has shape {}, too large for int64 strides", file, name, json_excerpt(sh));
     shape.push_back(static_cast<int64_t>(n));
   }
 
   const json& off = field("data_offsets");
   SOMA_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() && off[1].is_number_unsigned(),
-             "load: {}: tensor '{}' has data_offsets {}; expected [begin, end]", file, name, off.dump());
+             "load: {}: tensor '{}' has data_offsets {}; expected [begin, end]", file, name, json_excerpt(off));
   const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
   SOMA_CHECK(begin <= end, "load: {}: tensor '{}' has data_offsets [{}, {}]; begin > end", file, name, begin, end);
   uint64_t nbytes;
   SOMA_CHECK(!__builtin_mul_overflow(numel, dtype_size(*dtype), &nbytes) && nbytes == end - begin,
              "load: {}: tensor '{}' of dtype {} and shape {} needs {} * {} bytes, but data_offsets [{}, {}] hold {}",
-             file, name, dt.get_ref<const std::string&>(), sh.dump(), numel, dtype_size(*dtype), begin, end,
+             file, name, dt.get_ref<const std::string&>(), json_excerpt(sh), numel, dtype_size(*dtype), begin, end,
              end - begin);
   return {&name, *dtype, std::move(shape), begin, end};
 }
@@ -109,12 +115,7 @@ Loaded parse(uint64_t total, const ReadFn& read, std::string_view file) {
   SOMA_CHECK(n <= total - 8, "load: {}: header length {} exceeds the {} bytes that follow it", file, n, total - 8);
   std::string text(n, '\0');
   read(8, text.data(), n);
-  json header;
-  try {
-    header = json::parse(text);
-  } catch (const json::exception& e) {
-    SOMA_FAIL("load: {}: the header is not valid JSON ({})", file, e.what());
-  }
+  const json header = data::detail::parse_untrusted_json(text, fmt::format("load: {}: the header", file));
   SOMA_CHECK(header.is_object(), "load: {}: the header is not a JSON object", file);
 
   Loaded out;
@@ -124,7 +125,7 @@ Loaded parse(uint64_t total, const ReadFn& read, std::string_view file) {
       SOMA_CHECK(v.is_object(), "load: {}: __metadata__ is not a JSON object", file);
       for (const auto& [mk, mv] : v.items()) {
         SOMA_CHECK(mv.is_string(), "load: {}: __metadata__ value of '{}' is {}; expected a string", file, mk,
-                   mv.dump());
+                   json_excerpt(mv));
         out.metadata.emplace(mk, mv.get<std::string>());
       }
     } else {
@@ -298,24 +299,9 @@ std::string serialize(const StateDict& tensors, const Metadata& metadata) {
 
 Loaded load_with_metadata(const fs::path& path) {
   const std::string file = path.string();
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  SOMA_CHECK(f.fd >= 0, "load: {}: cannot open: {}", file, errno_text());
-  struct stat st;
-  SOMA_CHECK(::fstat(f.fd, &st) == 0, "load: {}: cannot stat: {}", file, errno_text());
-  SOMA_CHECK(S_ISREG(st.st_mode), "load: {}: not a regular file", file);
-  const ReadFn read = [&](uint64_t at, void* dst, size_t n) {
-    char* p = static_cast<char*>(dst);
-    while (n > 0) {
-      const ssize_t r = ::pread(f.fd, p, n, static_cast<off_t>(at));
-      if (r < 0 && errno == EINTR) continue;
-      SOMA_CHECK(r >= 0, "load: {}: read failed: {}", file, errno_text());
-      SOMA_CHECK(r > 0, "load: {}: the file ended early (was it truncated while being read?)", file);
-      p += r;
-      at += static_cast<uint64_t>(r);
-      n -= static_cast<size_t>(r);
-    }
-  };
-  return parse(static_cast<uint64_t>(st.st_size), read, file);
+  const data::detail::InputFile f(file, "load");
+  const ReadFn read = [&](uint64_t at, void* dst, size_t n) { f.read_at(at, dst, n); };
+  return parse(f.size(), read, file);
 }
 
 StateDict load(const fs::path& path) { return load_with_metadata(path).tensors; }

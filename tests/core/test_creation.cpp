@@ -211,6 +211,18 @@ TEST(Shape, InlineAndHeap) {
   EXPECT_EQ((t * t).sum().item(), 16.0);
 }
 
+// An empty tensor still has strides; [0, 2^32, 2^32] has none that fit in int64.
+TEST(Shape, StridesThatOverflowAreAnError) {
+  const int64_t big = int64_t{1} << 32;
+  EXPECT_ERROR(contiguous_strides({0, big, big}), "shape [0, 4294967296, 4294967296] is too large: the stride of dim 0 overflows int64");
+  EXPECT_ERROR(empty({0, big, big}), "the stride of dim 0 overflows int64");
+  EXPECT_ERROR(zeros({0, big, big, 1}, kFloat64), "overflows int64");
+  // The largest strides that fit, and a first dim of any size (no stride is its product).
+  EXPECT_EQ(contiguous_strides({0, big, big / 2 - 1}), Shape({big * (big / 2 - 1), big / 2 - 1, 1}));
+  EXPECT_EQ(contiguous_strides({big * 4, big}), Shape({big, 1}));
+  EXPECT_EQ(empty({0, big, 2}).numel(), 0);
+}
+
 TEST(Shape, BroadcastAndWrapDim) {
   EXPECT_EQ(broadcast_shapes({2, 1, 3}, {4, 1}, "op"), Shape({2, 4, 3}));
   EXPECT_EQ(broadcast_shapes({}, {5}, "op"), Shape({5}));

@@ -1,4 +1,6 @@
 // Checkpoints: exact round trips, and resuming the random stream where it was saved.
+#include <sys/stat.h>
+
 #include <cmath>
 
 #include "io_helpers.h"
@@ -95,4 +97,47 @@ TEST(Checkpoint, RejectsOtherFiles) {
   text.replace(text.find("\"nan\""), 5, "\"NaN\"");
   io::save({}, dir / "nan.safetensors", {{"soma.checkpoint", text}});
   expect_error([&] { io::load_checkpoint(dir / "nan.safetensors"); }, "unknown non-finite number \"NaN\"");
+}
+
+// The training state is read strictly: counters are JSON integers in range, never floats
+// (2.5 is not 2), strings ("64abc" is not 64) or negative numbers.
+TEST(Checkpoint, StrictTrainingState) {
+  TempDir dir;
+  const auto load = [&](const std::string& epoch, const std::string& step, const std::string& seed,
+                        const std::string& offset) {
+    const std::string record = fmt::format(
+        R"({{"format":1,"epoch":{},"step":{},"scheduler":{{}},"rng":{{"seed":{},"offset":{}}},"user":{{}}}})", epoch,
+        step, seed, offset);
+    io::save({}, dir / "ck.st", {{"soma.checkpoint", record}});
+    return io::load_checkpoint(dir / "ck.st");
+  };
+  const io::Checkpoint ok = load("3", "9223372036854775807", "18446744073709551615", "0");
+  EXPECT_EQ(ok.epoch, 3);
+  EXPECT_EQ(ok.step, INT64_MAX);
+  EXPECT_EQ(ok.rng.seed, UINT64_MAX);
+  const std::string range = "expected an integer in [0, 9223372036854775807]";
+  expect_error([&] { load("-1", "0", "0", "0"); }, "the training state is malformed (\"epoch\" is -1; " + range + ")");
+  expect_error([&] { load("2.5", "0", "0", "0"); }, "\"epoch\" is 2.5; " + range);
+  expect_error([&] { load("\"64abc\"", "0", "0", "0"); }, "\"epoch\" is \"64abc\"; " + range);
+  expect_error([&] { load("0", "-5", "0", "0"); }, "\"step\" is -5; " + range);
+  expect_error([&] { load("0", "9223372036854775808", "0", "0"); }, "\"step\" is 9223372036854775808; " + range);
+  expect_error([&] { load("0", "0", "-1", "0"); }, "\"rng.seed\" is -1; expected an integer in [0, 18446744073709551615]");
+  expect_error([&] { load("0", "0", "0", "1e3"); }, "\"rng.offset\" is 1000.0; expected an integer");
+  io::save({}, dir / "f.st", {{"soma.checkpoint", R"({"format":1.0})"}});
+  expect_error([&] { io::load_checkpoint(dir / "f.st"); }, "checkpoint format 1.0 is not supported (expected 1)");
+  io::save({}, dir / "s.st", {{"soma.checkpoint", R"({"format":1,"epoch":0,"step":0,"scheduler":[1]})"}});
+  expect_error([&] { io::load_checkpoint(dir / "s.st"); }, "\"scheduler\" is [1]; expected an object");
+}
+
+// Crafted files: a directory, a FIFO, and a training state nested 100,000 deep.
+TEST(Checkpoint, CraftedFiles) {
+  TempDir dir;
+  const std::string fifo = (dir / "fifo.st").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_error([&] { io::load_checkpoint(fifo); }, "load: '" + fifo + "' is a FIFO, expected a regular file");
+  expect_error([&] { io::load_checkpoint(dir.path()); }, "is a directory, expected a regular file");
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  io::save({}, dir / "deep.st", {{"soma.checkpoint", R"({"format":1,"user":)" + deep + "}"}});
+  expect_error([&] { io::load_checkpoint(dir / "deep.st"); },
+               "deep.st: the training state nests arrays and objects more than 64 deep (at byte 82)");
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "error_of.h"
 #include "io_helpers.h"
 
 using namespace soma;
@@ -217,12 +218,37 @@ TEST(Safetensors, RejectsMalformedFiles) {
   TempDir dir;
   write_bytes(dir / "short.st", "abc");
   expect_error([&] { io::load(dir / "short.st"); }, "short.st: the file has 3 bytes");
-  expect_error([&] { io::load(dir / "missing.st"); }, "missing.st: cannot open: No such file or directory");
-  expect_error([&] { io::load(dir.path()); }, "not a regular file");
+  expect_error([&] { io::load(dir / "missing.st"); }, "missing.st': No such file or directory");
+  expect_error([&] { io::load(dir.path()); }, "is a directory, expected a regular file");
   // Writer-side checks.
   expect_error([&] { io::serialize({{"__metadata__", ones({1})}}); }, "'__metadata__' is reserved");
   expect_error([&] { io::serialize({{"a", Tensor()}}); }, "save: <memory>: tensor 'a' is undefined");
   expect_error([&] { io::serialize({{"bad\xff", ones({1})}}); }, "cannot encode the header");
+}
+
+// Crafted files: a directory or a FIFO (opening one blocks until a writer comes), a header
+// nested 100,000 deep, a huge value quoted in an error, an empty tensor with no int64 strides.
+TEST(Safetensors, CraftedFiles) {
+  TempDir dir;
+  const std::string fifo = (dir / "fifo.st").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_error([&] { io::load(fifo); }, "load: '" + fifo + "' is a FIFO, expected a regular file");
+  expect_error([&] { io::load_with_metadata(dir.path()); },
+               "load: '" + dir.path().string() + "' is a directory, expected a regular file");
+  const auto load = [](const std::string& header) { return io::deserialize(make_file(header, ""), "bad.st"); };
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  expect_error([&] { load("{\"a\":" + deep + "}"); },
+               "load: bad.st: the header nests arrays and objects more than 64 deep (at byte 68)");
+  write_bytes(dir / "deep.st", make_file("{\"a\":" + deep + "}", ""));
+  expect_error([&] { io::load(dir / "deep.st"); }, "deep.st: the header nests arrays and objects more than 64 deep");
+  const std::string message =
+      error_of([&] { load(R"({"a":{"dtype":")" + std::string(1'000'000, 'x') + R"(","shape":[],"data_offsets":[0,0]}})"); });
+  EXPECT_NE(message.find("tensor 'a' has unsupported dtype \"xxxx"), std::string::npos) << message.substr(0, 300);
+  EXPECT_LT(message.size(), 400u);
+  expect_error([&] { load(R"({"a":{"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}})"); },
+               "tensor 'a' has shape [0,4294967296,4294967296], too large for int64 strides");
+  EXPECT_EQ(load(R"({"a":{"dtype":"F32","shape":[0,4294967296,2],"data_offsets":[0,0]}})").tensors.at("a").shape(),
+            (Shape{0, int64_t{1} << 32, 2}));
 }
 
 // Every truncation of a valid file, and seeded random byte flips, either load or throw

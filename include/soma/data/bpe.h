@@ -36,6 +36,10 @@ class BPETokenizer : public Tokenizer {
  public:
   using Merge = std::pair<int64_t, int64_t>;  // the ids of the left and right token
 
+  // The most bytes the tokens of a vocabulary may hold in all (GPT-2's 50,257 hold ~400 KB),
+  // checked before any token is built.
+  static constexpr uint64_t kMaxVocabBytes = uint64_t{1} << 28;
+
   // merges[i] makes token 256 + i from two tokens with smaller ids; no pair twice.
   explicit BPETokenizer(std::vector<Merge> merges = {}, std::vector<std::string> special_tokens = {});
   // Learns merges from `corpus` until the vocabulary (256 bytes, merges, special tokens) has
@@ -62,6 +66,8 @@ class BPETokenizer : public Tokenizer {
   using PieceCache = std::unordered_map<std::string_view, std::pair<size_t, size_t>>;
   void encode_text(std::string_view text, PieceCache& cache, std::vector<int64_t>& out) const;
   void encode_piece(std::string_view piece, std::vector<int64_t>& out) const;
+  // Throws unless each merge joins earlier tokens, no pair twice, within kMaxVocabBytes; fills rank_.
+  void check_merges();
 
   std::vector<Merge> merges_;
   std::vector<std::string> special_;

@@ -46,6 +46,10 @@ struct CsvTable {
   std::vector<std::string> target_categories;        // empty when the target is numeric
 };
 
+// Gzip-compressed files (detected by their first bytes) may decompress to at most this many
+// bytes; a larger (or a crafted, ~1000:1) file is refused.
+constexpr size_t kMaxCsvGunzipBytes = size_t{1} << 30;
+
 CsvTable read_csv(const std::string& path, const CsvOptions& options = {});
 // The same from CSV text; `name` names it in errors.
 CsvTable parse_csv(std::string_view text, const CsvOptions& options = {}, const std::string& name = "<memory>");
