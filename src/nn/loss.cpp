@@ -13,9 +13,9 @@
 #include "soma/creation.h"
 #include "soma/grad_mode.h"
 #include "soma/indexing.h"
+#include "soma/math.h"
 #include "soma/nn/functional/activation.h"
 #include "soma/nn/functional/distance.h"
-#include "soma/math.h"
 #include "soma/reduce.h"
 #include "soma/views.h"
 

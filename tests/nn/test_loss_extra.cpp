@@ -368,6 +368,10 @@ TEST(LossExtra, CtcMatchesPyTorch) {
   nn::CTCLoss none(0, Reduction::None);
   expect_golden([&](const TensorList& in) { return none(in[0], tgt, kCtcInputLengths, tl); }, {lp}, kCtcNone,
                 {kCtcNoneGrad0});
+  // Padding past a target length is never read (any value).
+  EXPECT_TRUE(allclose(F::ctc_loss(lp, i64({1, 2, 3, 2, 2, -1, 99, -5, 7}, {3, 3}), kCtcInputLengths, tl, 0,
+                                   Reduction::None),
+                       from_vector(kCtcNone), 1e-12));
   expect_golden(
       [&](const TensorList& in) {
         return F::ctc_loss(in[0], i64({1, 2, 3, 2, 2}), kCtcInputLengths, tl, 0, Reduction::Sum);

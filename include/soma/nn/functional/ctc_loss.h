@@ -18,10 +18,11 @@ namespace soma::nn::functional {
 // Returns [N] losses for Reduction::None (0-d for one sequence), else their sum, or for Mean
 // the mean over the batch of each loss divided by its target length (at least 1), as in
 // PyTorch. A target no alignment fits (too few frames) has loss inf and a NaN gradient; with
-// zero_infinity its loss and gradient are 0. As in PyTorch, the gradient of a frame t below the
-// input length is exp(log_probs) - posterior, which is the log_probs gradient once passed back
-// through log_softmax (that projection cancels the exp term); frames past the input length get
-// 0. Double backward is not supported (as in PyTorch): differentiating the gradient raises.
+// zero_infinity its loss and gradient are 0. The gradient w.r.t. log_probs[t, b, c] (t below the
+// input length; 0 past it) is PyTorch's: exp(log_probs) - posterior(t, c). The exact derivative
+// is -posterior; the exp term sums to 1 over c like the posterior, so log_softmax's backward
+// cancels it and the gradient of the logits is exact. Feed normalized log_probs (as in PyTorch).
+// Double backward is not supported (as in PyTorch): differentiating the gradient raises.
 Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
                 const Tensor& target_lengths, int64_t blank = 0, Reduction reduction = Reduction::Mean,
                 bool zero_infinity = false);
