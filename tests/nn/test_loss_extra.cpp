@@ -506,3 +506,23 @@ TEST(LossExtra, CtcLongSequencesAreFast) {
   EXPECT_TRUE(all(isfinite(logits.grad())).item<bool>());
   EXPECT_LT(seconds, 5.0);
 }
+
+TEST(LossExtra, NaNLikePyTorch) {
+  // multilabel_margin_loss counts a pair only where 1 - x[label] + x[i] > 0: a NaN never counts.
+  Tensor x = tensor({{0.5, NAN, 1.0, 2.0}, {NAN, 0.1, 0.2, 0.3}}, kFloat64);
+  EXPECT_TRUE(allclose(F::multilabel_margin_loss(x, i64({0, -1, 0, 0, 1, -1, 0, 0}, {2, 4}), Reduction::None),
+                       tensor({1.0, 0.575}, kFloat64), 1e-12));
+  // ctc_loss reads only the blank and the target's classes.
+  Tensor lp = (xs({4, 1, 3}) * 0.5).log_softmax(2);
+  Tensor lp_nan = lp.clone();
+  lp_nan.select(0, 1).select(0, 0).narrow(0, 2, 1).fill_(NAN);
+  const Tensor il = i64({4}), tl = i64({1}), t = i64({1}, {1, 1});
+  EXPECT_DOUBLE_EQ(F::ctc_loss(lp_nan, t, il, tl).item(), F::ctc_loss(lp, t, il, tl).item());
+  // Elsewhere NaN propagates.
+  Tensor a = tensor({{NAN, 1.0}}, kFloat64), ones2 = ones({1, 2}, kFloat64);
+  EXPECT_TRUE(std::isnan(F::triplet_margin_loss(a, zeros({1, 2}, kFloat64), ones2).item()));
+  EXPECT_TRUE(std::isnan(F::cosine_embedding_loss(a, ones2, tensor({-1.0}, kFloat64)).item()));
+  EXPECT_TRUE(std::isnan(F::soft_margin_loss(a, ones2).item()));
+  EXPECT_TRUE(std::isnan(F::poisson_nll_loss(a, ones2).item()));
+  EXPECT_TRUE(std::isnan(F::gaussian_nll_loss(a, ones2, ones2).item()));
+}
