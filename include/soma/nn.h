@@ -4,6 +4,7 @@
 #include "soma/nn/attention.h"
 #include "soma/nn/container.h"
 #include "soma/nn/conv.h"
+#include "soma/nn/distance.h"
 #include "soma/nn/dropout.h"
 #include "soma/nn/embedding.h"
 #include "soma/nn/functional.h"

@@ -4,7 +4,9 @@
 // other losses are compositions of differentiable ops.
 #include "soma/nn/loss.h"
 
+#include <numbers>
 #include <optional>
+#include <vector>
 
 #include "autograd/node.h"
 #include "kernels/cpu/norm.h"
@@ -12,6 +14,8 @@
 #include "soma/grad_mode.h"
 #include "soma/indexing.h"
 #include "soma/math.h"
+#include "soma/nn/functional/activation.h"
+#include "soma/nn/functional/distance.h"
 #include "soma/reduce.h"
 #include "soma/views.h"
 
@@ -270,6 +274,156 @@ Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Ten
   check_same_shape("margin_ranking_loss", input1, input2);
   check_same_shape("margin_ranking_loss", input1, target);
   return reduce(clamp_min(-target * (input1 - input2) + margin, 0), reduction, "margin_ranking_loss");
+}
+
+// ---- embedding, ranking and likelihood losses ---------------------------------------------------
+
+namespace {
+
+void check_floating(const char* name, const Tensor& t, const char* what) {
+  SOMA_CHECK(is_floating(t.dtype()), "{}: expected a floating-point {}, got dtype {}", name, what,
+             dtype_name(t.dtype()));
+}
+
+// shape[:-1] (empty for a 0-d shape).
+Shape drop_last(const Shape& shape) {
+  Shape s = shape;
+  if (!s.empty()) s.pop_back();
+  return s;
+}
+
+// max(v, eps) whose gradient passes to v unchanged (PyTorch clamps var in place under no_grad).
+Tensor clamp_min_straight_through(const Tensor& v, double eps) {
+  Tensor out = clamp_min(v.detach(), eps);
+  if (autograd::needs_grad(v))
+    autograd::record("gaussian_nll_loss_clamp", out, {v}, [](const Tensor& g, GradMask) -> TensorList { return {g}; });
+  return out;
+}
+
+// Multilabel targets [R, C] (each row's labels until its first -1) as masks: labels [R, C]
+// (the k-th label, 0 past the end), listed [R, C] (k is before the end) and is_label [R, C].
+struct MultilabelMasks {
+  Tensor labels, listed, is_label;
+};
+
+MultilabelMasks multilabel_masks(const Tensor& target, int64_t R, int64_t C) {
+  const std::vector<int64_t> t = target.contiguous().to_vector<int64_t>();
+  std::vector<int64_t> labels(R * C, 0);
+  std::vector<uint8_t> listed(R * C, 0), is_label(R * C, 0);
+  for (int64_t r = 0; r < R; ++r) {
+    bool ended = false;
+    for (int64_t k = 0; k < C; ++k) {
+      const int64_t v = t[r * C + k];
+      SOMA_CHECK(v >= -1 && v < C,
+                 "multilabel_margin_loss: target {} is out of range for {} classes (expected -1 <= target < {}, "
+                 "-1 ending the labels)",
+                 v, C, C);
+      ended = ended || v < 0;
+      if (ended) continue;
+      labels[r * C + k] = v;
+      listed[r * C + k] = 1;
+      is_label[r * C + v] = 1;
+    }
+  }
+  const Shape shape{R, C};
+  return {from_vector(labels, shape), from_vector(listed, shape).to(kBool), from_vector(is_label, shape).to(kBool)};
+}
+
+}  // namespace
+
+Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin,
+                             Reduction reduction) {
+  const char* name = "cosine_embedding_loss";
+  SOMA_CHECK(target.dim() <= 1, "{}: expected a 0-d or 1-D target, got shape {}", name, target.shape());
+  SOMA_CHECK(input1.dim() == target.dim() + 1 && input2.dim() == target.dim() + 1,
+             "{}: a target of shape {} expects inputs of {} dims, got shapes {} and {}", name, target.shape(),
+             target.dim() + 1, input1.shape(), input2.shape());
+  check_floating(name, input1, "input1");
+  check_floating(name, input2, "input2");
+  // Added to the squared norms; PyTorch's constant is the float 1e-12f (9.99999996e-13), which
+  // shows in the gradient at a zero vector.
+  constexpr double kEps = static_cast<double>(1e-12f);
+  const Dims feature{target.dim()};
+  Tensor dot = sum(input1 * input2, feature);
+  Tensor denom = sqrt((sum(input1 * input1, feature) + kEps) * (sum(input2 * input2, feature) + kEps));
+  Tensor cos = dot / denom;
+  Tensor zero = zeros({}, cos.dtype());
+  Tensor loss = where(eq(target, 1), 1.0 - cos, zero) + where(eq(target, -1), clamp_min(cos - margin, 0), zero);
+  return reduce(loss, reduction, name);
+}
+
+Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative, double margin,
+                           double p, double eps, bool swap, Reduction reduction) {
+  const char* name = "triplet_margin_loss";
+  SOMA_CHECK(anchor.dim() == positive.dim() && positive.dim() == negative.dim(),
+             "{}: all inputs should have the same number of dims, got shapes {}, {} and {}", name, anchor.shape(),
+             positive.shape(), negative.shape());
+  SOMA_CHECK(p > 0, "{}: p must be positive (or inf), got {}", name, p);
+  Tensor d_pos = pairwise_distance(anchor, positive, p, eps);
+  Tensor d_neg = pairwise_distance(anchor, negative, p, eps);
+  if (swap) d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps));
+  return reduce(clamp_min(d_pos + margin - d_neg, 0), reduction, name);
+}
+
+Tensor soft_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_floating("soft_margin_loss", input, "input");
+  // softplus is log1p(exp(z)) without the overflow of exp(z) (it is z itself above 20, where
+  // the two agree to 1e-9 relative); its gradient is sigmoid(z), also at z = 0.
+  return reduce(softplus(-input * target), reduction, "soft_margin_loss");
+}
+
+Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  const char* name = "multilabel_margin_loss";
+  check_floating(name, input, "input");
+  SOMA_CHECK(input.dim() <= 2, "{}: expected an input [N, C] or [C], got shape {}", name, input.shape());
+  SOMA_CHECK(target.dtype() == kInt64, "{}: expected int64 targets, got dtype {}", name, dtype_name(target.dtype()));
+  SOMA_CHECK(target.shape() == input.shape(), "{}: target of shape {} does not match input of shape {}", name,
+             target.shape(), input.shape());
+  const int64_t C = input.dim() == 0 ? 1 : input.size(-1), R = input.dim() == 2 ? input.size(0) : 1;
+  const Tensor x = input.reshape({R, C});
+  const MultilabelMasks m = multilabel_masks(target, R, C);
+  // z[r, k, i] = 1 - x[r, label k] + x[r, i], counted for listed labels k and non-labels i where
+  // z > 0 (the gradient is 0 at z = 0, as in PyTorch).
+  Tensor z = 1.0 - gather(x, 1, m.labels).unsqueeze(2) + x.unsqueeze(1);
+  Tensor counted = logical_and(logical_and(m.listed.unsqueeze(2), logical_not(m.is_label).unsqueeze(1)), gt(z, 0));
+  Tensor loss = sum(where(counted, z, 0.0), {1, 2}) / static_cast<double>(C);
+  return reduce(input.dim() <= 1 ? loss.view({}) : loss, reduction, name);
+}
+
+Tensor poisson_nll_loss(const Tensor& input, const Tensor& target, bool log_input, bool full, double eps,
+                        Reduction reduction) {
+  check_floating("poisson_nll_loss", input, "input");
+  Tensor loss = log_input ? exp(input) - target * input : input - target * log(input + eps);
+  if (full) {
+    // Stirling's approximation of log(target!), only where target > 1 (it is 0 at 0 and 1).
+    Tensor stirling = target * log(target) - target + 0.5 * log(target * (2 * std::numbers::pi));
+    loss = loss + where(le(target, 1), zeros({}, stirling.dtype()), stirling);
+  }
+  return reduce(loss, reduction, "poisson_nll_loss");
+}
+
+Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor& var, bool full, double eps,
+                         Reduction reduction) {
+  const char* name = "gaussian_nll_loss";
+  check_floating(name, input, "input");
+  check_floating(name, var, "var");
+  Tensor v = var;
+  if (var.shape() != input.shape()) {
+    // One variance per row (homoscedastic): var is input's shape without, or with 1 as, the last dim.
+    const Shape lead = drop_last(input.shape());
+    if (var.shape() == lead)
+      v = var.unsqueeze(-1);
+    else
+      SOMA_CHECK(var.dim() >= 1 && drop_last(var.shape()) == lead && var.size(-1) == 1,
+                 "{}: var of shape {} does not fit input of shape {} (expected {}, {} or {} with a last dim of 1)",
+                 name, var.shape(), input.shape(), input.shape(), lead, lead);
+  }
+  SOMA_CHECK(!any(lt(var, 0)).item<bool>(), "{}: var has negative entries (expected var >= 0)", name);
+  v = clamp_min_straight_through(v, eps);
+  Tensor d = input - target;
+  Tensor loss = (log(v) + d * d / v) * 0.5;
+  if (full) loss = loss + 0.5 * std::log(2 * std::numbers::pi);
+  return reduce(loss, reduction, name);
 }
 
 }  // namespace soma::nn::functional

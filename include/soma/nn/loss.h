@@ -1,5 +1,6 @@
 #pragma once
 // Loss modules: forward(input, target) calls the functional form with the module's settings.
+#include "soma/nn/functional/ctc_loss.h"
 #include "soma/nn/functional/loss.h"
 #include "soma/nn/module.h"
 
@@ -148,6 +149,104 @@ class MarginRankingLoss : public Module {
   }
   double margin;
   Reduction reduction;
+};
+
+// forward(input1, input2, target).
+class CosineEmbeddingLoss : public Module {
+ public:
+  explicit CosineEmbeddingLoss(double margin = 0.0, Reduction reduction = Reduction::Mean)
+      : Module("CosineEmbeddingLoss"), margin(margin), reduction(reduction) {}
+  using Module::forward;
+  Tensor forward(const Tensor& input1, const Tensor& input2, const Tensor& target) {
+    return functional::cosine_embedding_loss(input1, input2, target, margin, reduction);
+  }
+  Tensor operator()(const Tensor& input1, const Tensor& input2, const Tensor& target) {
+    return forward(input1, input2, target);
+  }
+  double margin;
+  Reduction reduction;
+};
+
+// forward(anchor, positive, negative).
+class TripletMarginLoss : public Module {
+ public:
+  explicit TripletMarginLoss(double margin = 1.0, double p = 2.0, double eps = 1e-6, bool swap = false,
+                             Reduction reduction = Reduction::Mean)
+      : Module("TripletMarginLoss"), margin(margin), p(p), eps(eps), swap(swap), reduction(reduction) {}
+  using Module::forward;
+  Tensor forward(const Tensor& anchor, const Tensor& positive, const Tensor& negative) {
+    return functional::triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction);
+  }
+  Tensor operator()(const Tensor& anchor, const Tensor& positive, const Tensor& negative) {
+    return forward(anchor, positive, negative);
+  }
+  double margin, p, eps;
+  bool swap;
+  Reduction reduction;
+};
+
+class SoftMarginLoss : public Loss {
+ public:
+  explicit SoftMarginLoss(Reduction reduction = Reduction::Mean) : Loss("SoftMarginLoss", reduction) {}
+  Tensor forward(const Tensor& input, const Tensor& target) override {
+    return functional::soft_margin_loss(input, target, reduction);
+  }
+};
+
+class MultiLabelMarginLoss : public Loss {
+ public:
+  explicit MultiLabelMarginLoss(Reduction reduction = Reduction::Mean) : Loss("MultiLabelMarginLoss", reduction) {}
+  Tensor forward(const Tensor& input, const Tensor& target) override {
+    return functional::multilabel_margin_loss(input, target, reduction);
+  }
+};
+
+class PoissonNLLLoss : public Loss {
+ public:
+  explicit PoissonNLLLoss(bool log_input = true, bool full = false, double eps = 1e-8,
+                          Reduction reduction = Reduction::Mean)
+      : Loss("PoissonNLLLoss", reduction), log_input(log_input), full(full), eps(eps) {}
+  Tensor forward(const Tensor& input, const Tensor& target) override {
+    return functional::poisson_nll_loss(input, target, log_input, full, eps, reduction);
+  }
+  bool log_input, full;
+  double eps;
+};
+
+// forward(input, target, var).
+class GaussianNLLLoss : public Module {
+ public:
+  explicit GaussianNLLLoss(bool full = false, double eps = 1e-6, Reduction reduction = Reduction::Mean)
+      : Module("GaussianNLLLoss"), full(full), eps(eps), reduction(reduction) {}
+  using Module::forward;
+  Tensor forward(const Tensor& input, const Tensor& target, const Tensor& var) {
+    return functional::gaussian_nll_loss(input, target, var, full, eps, reduction);
+  }
+  Tensor operator()(const Tensor& input, const Tensor& target, const Tensor& var) {
+    return forward(input, target, var);
+  }
+  bool full;
+  double eps;
+  Reduction reduction;
+};
+
+// forward(log_probs, targets, input_lengths, target_lengths): see functional::ctc_loss.
+class CTCLoss : public Module {
+ public:
+  explicit CTCLoss(int64_t blank = 0, Reduction reduction = Reduction::Mean, bool zero_infinity = false)
+      : Module("CTCLoss"), blank(blank), reduction(reduction), zero_infinity(zero_infinity) {}
+  using Module::forward;
+  Tensor forward(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                 const Tensor& target_lengths) {
+    return functional::ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity);
+  }
+  Tensor operator()(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                    const Tensor& target_lengths) {
+    return forward(log_probs, targets, input_lengths, target_lengths);
+  }
+  int64_t blank;
+  Reduction reduction;
+  bool zero_infinity;
 };
 
 }  // namespace soma::nn

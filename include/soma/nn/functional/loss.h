@@ -60,4 +60,32 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int p = 1, d
 Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin = 0.0,
                            Reduction reduction = Reduction::Mean);
 
+// ---- embedding, ranking and likelihood losses ---------------------------------------------------
+
+// 1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, 0 for other y; x1, x2
+// [N, D] with y [N], or [D] with a 0-d y. cos = x1.x2 / sqrt((|x1|^2 + e)(|x2|^2 + e)) with
+// e = 1e-12 (as a float), as in PyTorch (a zero vector gives cos 0).
+Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin = 0.0,
+                             Reduction reduction = Reduction::Mean);
+// max(0, margin + d(a, p) - d(a, n)) with d = pairwise_distance(., ., p, eps); swap uses
+// min(d(a, n), d(p, n)) as the negative distance. anchor, positive, negative: [N, D] or [D].
+Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative, double margin = 1.0,
+                           double p = 2.0, double eps = 1e-6, bool swap = false, Reduction reduction = Reduction::Mean);
+// log(1 + exp(-y x)) for targets y in {1, -1}, computed without overflow.
+Tensor soft_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// input [N, C] or [C]; target int64 of the same shape holding class indices, ended by the first
+// -1 (the rest is ignored; every entry must be in [-1, C)). Per sample
+// sum_{j in targets} sum_{i not in targets} max(0, 1 - (x[j] - x[i])) / C.
+Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// Poisson negative log likelihood: exp(x) - t x (log_input) or x - t log(x + eps); full adds the
+// Stirling term t log t - t + 0.5 log(2 pi t) where t > 1.
+Tensor poisson_nll_loss(const Tensor& input, const Tensor& target, bool log_input = true, bool full = false,
+                        double eps = 1e-8, Reduction reduction = Reduction::Mean);
+// 0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) with full). var
+// is shaped like input, or like input without its last dim, or with a last dim of 1 (one
+// variance shared by the last dim); it must not be negative. The clamp does not stop the
+// gradient (as in PyTorch).
+Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor& var, bool full = false,
+                         double eps = 1e-6, Reduction reduction = Reduction::Mean);
+
 }  // namespace soma::nn::functional
