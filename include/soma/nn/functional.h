@@ -4,6 +4,7 @@
 #include "soma/nn/functional/activation.h"
 #include "soma/nn/functional/attention.h"
 #include "soma/nn/functional/conv.h"
+#include "soma/nn/functional/distance.h"
 #include "soma/nn/functional/distillation.h"
 #include "soma/nn/functional/dropout.h"
 #include "soma/nn/functional/embedding.h"
