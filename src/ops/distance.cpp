@@ -50,8 +50,10 @@ Tensor lp_distance(const Tensor& diff, double p) {
 Tensor count_distance(const Tensor& diff) {
   Tensor count = ne(diff.detach(), 0).to(diff.dtype()).sum({-1});
   if (autograd::needs_grad(diff)) {
-    autograd::record("cdist", count, {diff}, [shape = diff.shape(), dtype = diff.dtype()](
-                                                 const Tensor&, GradMask) -> TensorList { return {zeros(shape, dtype)}; });
+    autograd::record("cdist", count, {diff},
+                     [shape = diff.shape(), dtype = diff.dtype()](const Tensor&, GradMask) -> TensorList {
+                       return {zeros(shape, dtype)};
+                     });
   }
   return count;
 }
@@ -62,8 +64,8 @@ Tensor cdist(const Tensor& x1, const Tensor& x2, double p) {
   SOMA_CHECK(x1.dim() >= 2 && x2.dim() >= 2,
              "cdist: expected x1 [..., P, M] and x2 [..., R, M] with at least 2 dims, got shapes {} and {}", x1.shape(),
              x2.shape());
-  SOMA_CHECK(x1.size(-1) == x2.size(-1), "cdist: x1 and x2 must have the same number of columns M, got shapes {} and {}",
-             x1.shape(), x2.shape());
+  SOMA_CHECK(x1.size(-1) == x2.size(-1),
+             "cdist: x1 and x2 must have the same number of columns M, got shapes {} and {}", x1.shape(), x2.shape());
   SOMA_CHECK(is_floating(x1.dtype()) && x1.dtype() == x2.dtype(),
              "cdist: expected x1 and x2 of one floating-point dtype, got {} and {}", dtype_name(x1.dtype()),
              dtype_name(x2.dtype()));

@@ -122,7 +122,9 @@ TEST(DType, ConversionsBetweenAllDtypes) {
       if (from == kBool || to == kBool)
         for (double& v : expected) v = v != 0;
       EXPECT_EQ(dst.to_vector<double>(), expected) << dtype_name(from) << " -> " << dtype_name(to);
-      if (to != kBool) EXPECT_EQ(dst.to(from).to_vector<double>(), src.to_vector<double>()) << "round trip";
+      if (to != kBool) {
+        EXPECT_EQ(dst.to(from).to_vector<double>(), src.to_vector<double>()) << "round trip";
+      }
     }
   }
   // Integer narrowing wraps (two's complement), as in PyTorch.
@@ -131,7 +133,8 @@ TEST(DType, ConversionsBetweenAllDtypes) {
   EXPECT_EQ(from_vector(std::vector<int64_t>{(int64_t{1} << 32) + 5}).to(kInt32).item<int64_t>(), 5);
   EXPECT_EQ(tensor({40000}, kInt32).to(kInt16).item<int64_t>(), 40000 - 65536);
   EXPECT_EQ(tensor({-1}, kInt16).to(kUInt8).item<int64_t>(), 255);
-  EXPECT_EQ(from_vector(std::vector<int16_t>{-32768, 32767}).to_vector<int64_t>(), std::vector<int64_t>({-32768, 32767}));
+  EXPECT_EQ(from_vector(std::vector<int16_t>{-32768, 32767}).to_vector<int64_t>(),
+            std::vector<int64_t>({-32768, 32767}));
 }
 
 TEST(DType, Int16ThroughOps) {
@@ -192,7 +195,9 @@ TEST(DType, EveryHalfValueRoundTripsThroughFloat) {
     } else {
       ASSERT_EQ(Half(fh).bits, bits) << fh;
     }
-    if (!std::isnan(fb)) ASSERT_EQ(BFloat16(fb).bits, bits) << fb;
+    if (!std::isnan(fb)) {
+      ASSERT_EQ(BFloat16(fb).bits, bits) << fb;
+    }
   }
   Half smallest;
   smallest.bits = 1;
@@ -200,7 +205,8 @@ TEST(DType, EveryHalfValueRoundTripsThroughFloat) {
 }
 
 TEST(DType, NamesSizesAndCategories) {
-  const char* names[] = {"float32", "float64", "bfloat16", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"};
+  const char* names[] = {"float32", "float64", "bfloat16", "float16", "int64",
+                         "int32",   "int16",   "int8",     "uint8",   "bool"};
   const size_t sizes[] = {4, 8, 2, 2, 8, 4, 2, 1, 1, 1};
   for (int i = 0; i < 10; ++i) {
     EXPECT_EQ(dtype_name(kAll[i]), names[i]);
