@@ -4,8 +4,8 @@
 //
 // Type promotion (the dtype of `a op b`), as in PyTorch:
 //   - categories rank bool < integer < floating;
-//   - two tensors of the same category give the wider type (int8+uint8 -> int16 is not a
-//     soma type, so it gives int32; float16+bfloat16 -> float32);
+//   - two tensors of the same category give the wider type (int8+uint8 -> int16, the
+//     narrowest signed type that holds both; float16+bfloat16 -> float32);
 //   - a scalar, or a 0-d tensor, takes part only when its category is higher than the
 //     tensor's: int tensor + 2.5 -> float32, float16 tensor + 2.5 -> float16,
 //     int32 tensor + 2 -> int32, bool tensor + 2 -> int64.
@@ -16,7 +16,7 @@
 
 namespace soma {
 
-enum class DType : uint8_t { Float32, Float64, BFloat16, Float16, Int64, Int32, Int8, UInt8, Bool };
+enum class DType : uint8_t { Float32, Float64, BFloat16, Float16, Int64, Int32, Int16, Int8, UInt8, Bool };
 
 inline constexpr DType kFloat32 = DType::Float32;
 inline constexpr DType kFloat64 = DType::Float64;
@@ -24,6 +24,7 @@ inline constexpr DType kBFloat16 = DType::BFloat16;
 inline constexpr DType kFloat16 = DType::Float16;
 inline constexpr DType kInt64 = DType::Int64;
 inline constexpr DType kInt32 = DType::Int32;
+inline constexpr DType kInt16 = DType::Int16;
 inline constexpr DType kInt8 = DType::Int8;
 inline constexpr DType kUInt8 = DType::UInt8;
 inline constexpr DType kBool = DType::Bool;
@@ -65,13 +66,14 @@ inline constexpr size_t dtype_size(DType t) {
     case DType::Float32:
     case DType::Int32: return 4;
     case DType::BFloat16:
-    case DType::Float16: return 2;
+    case DType::Float16:
+    case DType::Int16: return 2;
     default: return 1;
   }
 }
 std::string_view dtype_name(DType t);  // "float32", ...
 bool is_floating(DType t);             // f32, f64, bf16, f16
-bool is_integral(DType t);             // i64, i32, i8, u8 (not bool)
+bool is_integral(DType t);             // i64, i32, i16, i8, u8 (not bool)
 bool is_half(DType t);                 // bf16, f16
 // The type kernels compute in: float32 for the half types, the type itself otherwise.
 DType compute_dtype(DType t);
@@ -84,6 +86,7 @@ template <> struct dtype_of<BFloat16> { static constexpr DType value = kBFloat16
 template <> struct dtype_of<Half> { static constexpr DType value = kFloat16; };
 template <> struct dtype_of<int64_t> { static constexpr DType value = kInt64; };
 template <> struct dtype_of<int32_t> { static constexpr DType value = kInt32; };
+template <> struct dtype_of<int16_t> { static constexpr DType value = kInt16; };
 template <> struct dtype_of<int8_t> { static constexpr DType value = kInt8; };
 template <> struct dtype_of<uint8_t> { static constexpr DType value = kUInt8; };
 template <> struct dtype_of<bool> { static constexpr DType value = kBool; };
@@ -100,6 +103,7 @@ decltype(auto) dispatch(DType t, F&& f) {
     case DType::Float16: return f.template operator()<Half>();
     case DType::Int64: return f.template operator()<int64_t>();
     case DType::Int32: return f.template operator()<int32_t>();
+    case DType::Int16: return f.template operator()<int16_t>();
     case DType::Int8: return f.template operator()<int8_t>();
     case DType::UInt8: return f.template operator()<uint8_t>();
     case DType::Bool: return f.template operator()<bool>();
@@ -115,6 +119,7 @@ decltype(auto) dispatch_compute(DType t, F&& f) {
     case DType::Float64: return f.template operator()<double>();
     case DType::Int64: return f.template operator()<int64_t>();
     case DType::Int32: return f.template operator()<int32_t>();
+    case DType::Int16: return f.template operator()<int16_t>();
     case DType::Int8: return f.template operator()<int8_t>();
     case DType::UInt8: return f.template operator()<uint8_t>();
     case DType::Bool: return f.template operator()<bool>();

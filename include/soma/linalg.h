@@ -25,6 +25,11 @@ Tensor addmm(const Tensor& c, const Tensor& a, const Tensor& b, Scalar beta = 1,
 Tensor tril(const Tensor& a, int64_t diagonal = 0);
 Tensor triu(const Tensor& a, int64_t diagonal = 0);
 
+// Pairwise p-norm distances between the rows of x1 [..., P, M] and x2 [..., R, M] -> [..., P, R]
+// (leading batch dims broadcast). p >= 0: p = 0 counts the differing coordinates, p = inf is
+// the largest absolute difference. As torch.cdist; the gradient at a zero distance is 0.
+Tensor cdist(const Tensor& x1, const Tensor& x2, double p = 2);
+
 // The decompositions take a matrix or a batch of matrices (leading dims); errors for singular
 // or non-positive-definite input name the matrix's index in the batch.
 namespace linalg {

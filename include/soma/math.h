@@ -2,6 +2,7 @@
 // Elementwise math with NumPy broadcasting and PyTorch type promotion (rules in dtype.h).
 // Every floating-point op here is differentiable, to any order.
 #include <optional>
+#include <string_view>
 
 #include "soma/tensor.h"
 
@@ -19,6 +20,24 @@ Tensor mul(const Tensor& a, Scalar b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, Scalar b);
 Tensor rdiv(const Tensor& a, Scalar b);  // b / a
+// Division rounded as `rounding_mode` says: "trunc" toward zero, "floor" toward -inf (integer
+// inputs then keep an integer result type); std::nullopt is true division. Integer division by
+// zero is an error; floating-point division by zero gives inf/nan. Zero gradient (piecewise
+// constant), as in PyTorch.
+Tensor div(const Tensor& a, const Tensor& b, std::optional<std::string_view> rounding_mode);
+Tensor div(const Tensor& a, Scalar b, std::optional<std::string_view> rounding_mode);
+// div(a, b, "floor") (PyTorch >= 1.13 rounds floor_divide toward -inf, like Python's //).
+Tensor floor_divide(const Tensor& a, const Tensor& b);
+Tensor floor_divide(const Tensor& a, Scalar b);
+// a - b * floor(a / b): Python's %, the result has the sign of the divisor (0 or b's sign).
+// Gradients: 1 for a, -floor(a / b) for b.
+Tensor remainder(const Tensor& a, const Tensor& b);
+Tensor remainder(const Tensor& a, Scalar b);
+Tensor remainder(Scalar a, const Tensor& b);
+// a - b * trunc(a / b): C's fmod, the result has the sign of the dividend.
+// Gradients: 1 for a, -trunc(a / b) for b.
+Tensor fmod(const Tensor& a, const Tensor& b);
+Tensor fmod(const Tensor& a, Scalar b);
 Tensor pow(const Tensor& base, const Tensor& exponent);
 Tensor pow(const Tensor& base, Scalar exponent);
 Tensor pow(Scalar base, const Tensor& exponent);
@@ -44,6 +63,13 @@ Tensor erf(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 Tensor clamp_min(const Tensor& a, Scalar min);
 Tensor clamp_max(const Tensor& a, Scalar max);
+
+// Special functions, as torch.special.
+namespace special {
+// Elementwise entropy term: -x ln x for x > 0, 0 at 0, -inf for x < 0 (nan stays nan); integer
+// inputs give float32. Gradient -(1 + ln x).
+Tensor entr(const Tensor& a);
+}  // namespace special
 
 // ---- comparisons and logic (bool results, not differentiable) -----------------------------------
 Tensor eq(const Tensor& a, const Tensor& b);

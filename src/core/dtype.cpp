@@ -62,6 +62,7 @@ std::string_view dtype_name(DType t) {
     case DType::Float16: return "float16";
     case DType::Int64: return "int64";
     case DType::Int32: return "int32";
+    case DType::Int16: return "int16";
     case DType::Int8: return "int8";
     case DType::UInt8: return "uint8";
     case DType::Bool: return "bool";
@@ -73,7 +74,7 @@ bool is_floating(DType t) {
   return t == DType::Float32 || t == DType::Float64 || t == DType::BFloat16 || t == DType::Float16;
 }
 bool is_integral(DType t) {
-  return t == DType::Int64 || t == DType::Int32 || t == DType::Int8 || t == DType::UInt8;
+  return t == DType::Int64 || t == DType::Int32 || t == DType::Int16 || t == DType::Int8 || t == DType::UInt8;
 }
 bool is_half(DType t) { return t == DType::BFloat16 || t == DType::Float16; }
 DType compute_dtype(DType t) { return is_half(t) ? DType::Float32 : t; }
@@ -93,7 +94,7 @@ DType promote_types(DType a, DType b) {
   // integers: widest wins; int8 with uint8 needs a signed type that holds both
   if (a == DType::Int64 || b == DType::Int64) return DType::Int64;
   if (a == DType::Int32 || b == DType::Int32) return DType::Int32;
-  return DType::Int32;  // {int8, uint8}
+  return DType::Int16;  // {int16, int8}, {int16, uint8} or {int8, uint8}
 }
 
 DType Scalar::natural_dtype() const {

@@ -40,7 +40,7 @@ bool idx_type(unsigned code, IdxType& t) {
   switch (code) {
     case 0x08: t = {kUInt8, 1}; return true;
     case 0x09: t = {kInt8, 1}; return true;
-    case 0x0B: t = {kInt32, 2}; return true;
+    case 0x0B: t = {kInt16, 2}; return true;
     case 0x0C: t = {kInt32, 4}; return true;
     case 0x0D: t = {kFloat32, 4}; return true;
     case 0x0E: t = {kFloat64, 8}; return true;
@@ -119,7 +119,7 @@ Tensor parse_body(std::string_view bytes, const IdxHeader& h, const std::string&
   switch (h.code) {
     case 0x08: std::memcpy(t.data_ptr(), src, numel); break;
     case 0x09: std::memcpy(t.data_ptr(), src, numel); break;
-    case 0x0B: load_big_endian<int16_t>(t.data<int32_t>(), src, numel); break;
+    case 0x0B: load_big_endian<int16_t>(t.data<int16_t>(), src, numel); break;
     case 0x0C: load_big_endian<int32_t>(t.data<int32_t>(), src, numel); break;
     case 0x0D: load_big_endian<float>(t.data<float>(), src, numel); break;
     case 0x0E: load_big_endian<double>(t.data<double>(), src, numel); break;
@@ -150,6 +150,7 @@ void write_idx(const std::string& path, const Tensor& t, bool gzip) {
   switch (t.dtype()) {
     case kUInt8: code = 0x08; break;
     case kInt8: code = 0x09; break;
+    case kInt16: code = 0x0B; break;
     case kInt32: code = 0x0C; break;
     case kFloat32: code = 0x0D; break;
     case kFloat64: code = 0x0E; break;

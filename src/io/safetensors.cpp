@@ -35,7 +35,8 @@ constexpr uint64_t kMaxHeader = 100'000'000;
 
 constexpr std::pair<DType, std::string_view> kCodes[] = {{kFloat32, "F32"}, {kFloat64, "F64"}, {kBFloat16, "BF16"},
                                                          {kFloat16, "F16"}, {kInt64, "I64"},   {kInt32, "I32"},
-                                                         {kInt8, "I8"},     {kUInt8, "U8"},    {kBool, "BOOL"}};
+                                                         {kInt16, "I16"},   {kInt8, "I8"},     {kUInt8, "U8"},
+                                                         {kBool, "BOOL"}};
 
 std::string_view code_of(DType t) {
   for (auto [d, c] : kCodes)

@@ -156,7 +156,8 @@ Tensor& Tensor::mul_(const Tensor& other) {
 }
 Tensor& Tensor::div_(const Tensor& other) {
   return arith_inplace(*this, other, "div_", true_div_type(ops::result_type(*this, other)),
-                       [](auto x, auto y) { return x / y; }, [](const Tensor& x, const Tensor& y) { return div(x, y); });
+                       [](auto x, auto y) { return x / y; },
+                       [](const Tensor& x, const Tensor& y) { return soma::div(x, y); });  // not Tensor::div
 }
 Tensor& Tensor::add_(Scalar other) { return add_(scalar_tensor(other, promote_with_scalar(dtype(), other))); }
 Tensor& Tensor::sub_(Scalar other) { return sub_(scalar_tensor(other, promote_with_scalar(dtype(), other))); }

@@ -166,6 +166,7 @@ TEST(Print, StreamOperatorAndOtherDtypes) {
   EXPECT_EQ(os.str(), "tensor([1., 2.], dtype=float64)");
   EXPECT_EQ(tensor({0.5, -1}, kBFloat16).str(), "tensor([ 0.5000, -1.0000], dtype=bfloat16)");
   EXPECT_EQ(tensor({-3, 4}, kInt8).str(), "tensor([-3,  4], dtype=int8)");
+  EXPECT_EQ(tensor({-300, 4}, kInt16).str(), "tensor([-300,    4], dtype=int16)");
   EXPECT_EQ(zeros({2, 0}, kBool).str(), "tensor([], size=(2, 0), dtype=bool)");
   EXPECT_EQ(Tensor().str(), "tensor(undefined)");
 }

@@ -51,9 +51,9 @@ TEST(Idx, EveryElementType) {
   EXPECT_EQ(u8.to_vector<int64_t>(), (std::vector<int64_t>{1, 2, 3, 4, 5, 255}));
   // int8 [2]
   EXPECT_EQ(data::parse_idx(idx_bytes(0x09, {2}, {char(-5), 7})).to_vector<int64_t>(), (std::vector<int64_t>{-5, 7}));
-  // int16 -> int32: 0x8001 = -32767, 0x0102 = 258
+  // int16: 0x8001 = -32767, 0x0102 = 258
   Tensor i16 = data::parse_idx(idx_bytes(0x0B, {2}, {char(0x80), 0x01, 0x01, 0x02}));
-  EXPECT_EQ(i16.dtype(), kInt32);
+  EXPECT_EQ(i16.dtype(), kInt16);
   EXPECT_EQ(i16.to_vector<int64_t>(), (std::vector<int64_t>{-32767, 258}));
   // int32 0xFFFFFFFE = -2
   EXPECT_EQ(data::parse_idx(idx_bytes(0x0C, {1}, {char(0xFF), char(0xFF), char(0xFF), char(0xFE)})).to_vector<int64_t>(),
@@ -77,7 +77,7 @@ TEST(Idx, GzipDetectedByContentAndRoundTrip) {
   EXPECT_EQ(data::read_idx(dir.file("two.gz")).to_vector<int64_t>(), (std::vector<int64_t>{9, 8, 7}));
 
   Generator gen(3);
-  for (DType dt : {kUInt8, kInt8, kInt32, kFloat32, kFloat64}) {
+  for (DType dt : {kUInt8, kInt8, kInt16, kInt32, kFloat32, kFloat64}) {
     Tensor t = (rand({4, 3, 2}, kFloat64, &gen) * 100).to(dt);
     for (bool gz : {false, true}) {
       data::write_idx(dir.file("t"), t, gz);

@@ -8,8 +8,8 @@ import json
 import struct
 import sys
 
-SIZES = {'F32': 4, 'F64': 8, 'BF16': 2, 'F16': 2, 'I64': 8, 'I32': 4, 'I8': 1, 'U8': 1, 'BOOL': 1}
-FORMATS = {'F32': 'f', 'F64': 'd', 'F16': 'e', 'I64': 'q', 'I32': 'i', 'I8': 'b', 'U8': 'B', 'BOOL': '?'}
+SIZES = {'F32': 4, 'F64': 8, 'BF16': 2, 'F16': 2, 'I64': 8, 'I32': 4, 'I16': 2, 'I8': 1, 'U8': 1, 'BOOL': 1}
+FORMATS = {'F32': 'f', 'F64': 'd', 'F16': 'e', 'I64': 'q', 'I32': 'i', 'I16': 'h', 'I8': 'b', 'U8': 'B', 'BOOL': '?'}
 
 
 def check(path):

@@ -2,18 +2,17 @@
 import struct
 import torch
 
-names = ['float32', 'float64', 'bfloat16', 'float16', 'int64', 'int32', 'int8', 'uint8', 'bool']
+names = ['float32', 'float64', 'bfloat16', 'float16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool']
 soma = {'float32': 'kFloat32', 'float64': 'kFloat64', 'bfloat16': 'kBFloat16', 'float16': 'kFloat16',
-        'int64': 'kInt64', 'int32': 'kInt32', 'int8': 'kInt8', 'uint8': 'kUInt8', 'bool': 'kBool'}
+        'int64': 'kInt64', 'int32': 'kInt32', 'int16': 'kInt16', 'int8': 'kInt8', 'uint8': 'kUInt8', 'bool': 'kBool'}
 
-print('// promote_types(row, column), in the order of DType; torch.promote_types, except that')
-print('// int8 with uint8 gives int32 in soma (torch: int16, which soma does not have).')
-print('const DType kPromote[9][9] = {')
+print('// promote_types(row, column), in the order of DType (torch.promote_types).')
+print('const DType kPromote[10][10] = {')
 for a in names:
     row = []
     for b in names:
         r = str(torch.promote_types(getattr(torch, a), getattr(torch, b))).replace('torch.', '')
-        row.append(soma.get(r, 'kInt32'))
+        row.append(soma[r])
     print('    {' + ', '.join(row) + '},')
 print('};')
 
@@ -33,9 +32,9 @@ for v in vals:
 print('};')
 
 src = [-2.7, -0.5, 0.0, 0.5, 1.5, 2.5, 127.9, -128.9]
-print('// float64 values converted to int64, int32, int8 (truncation toward zero) and bool')
+print('// float64 values converted to int64, int32, int16, int8 (truncation toward zero) and bool')
 print('const double kFloatToIntIn[] = {' + ', '.join(repr(v) for v in src) + '};')
-for dt in ['int64', 'int32', 'int8', 'bool']:
+for dt in ['int64', 'int32', 'int16', 'int8', 'bool']:
     out = torch.tensor(src, dtype=torch.float64).to(getattr(torch, dt)).tolist()
     print('const std::vector<int64_t> kTo_%s = {%s};' % (dt, ', '.join(str(int(v)) for v in out)))
 
@@ -54,6 +53,9 @@ cases = [
     ('int8 tensor + 0-d int64', r(t([1], dtype=torch.int8), t(2))),
     ('0-d int32 + 0-d float16', r(t(1, dtype=torch.int32), t(2., dtype=torch.float16))),
     ('float16 tensor + 0-d float32', r(t([1.], dtype=torch.float16), t(2.))),
+    ('int8 tensor + uint8 tensor', r(t([1], dtype=torch.int8), t([1], dtype=torch.uint8))),
+    ('int16 tensor + 2', r(t([1], dtype=torch.int16), 2)),
+    ('int16 tensor + 0-d int64', r(t([1], dtype=torch.int16), t(2))),
 ]
 for name, res in cases:
     print('// %s -> %s' % (name, res))

@@ -25,6 +25,7 @@ StateDict sample_dict() {
   d["w.f16"] = randn({2, 3}).to(kFloat16);
   d["steps"] = scalar_tensor(int64_t{1} << 40);
   d["idx"] = arange(-3, 4).to(kInt32);
+  d["i16"] = tensor({-32768, 32767, -5}, kInt16);
   d["i8"] = tensor({-128, 127, 0}, kInt8);
   d["u8"] = tensor({0, 255, 9}, kUInt8);
   d["mask"] = tensor({1, 0, 1, 1}, kBool);
@@ -105,7 +106,8 @@ TEST(Safetensors, LayoutReadByHand) {
   const std::map<std::string, std::pair<const char*, size_t>> codes = {
       {"F32", {"float32", 4}}, {"F64", {"float64", 8}}, {"BF16", {"bfloat16", 2}},
       {"F16", {"float16", 2}}, {"I64", {"int64", 8}},   {"I32", {"int32", 4}},
-      {"I8", {"int8", 1}},     {"U8", {"uint8", 1}},    {"BOOL", {"bool", 1}}};
+      {"I16", {"int16", 2}},   {"I8", {"int8", 1}},     {"U8", {"uint8", 1}},
+      {"BOOL", {"bool", 1}}};
   uint64_t covered = 0;
   for (const auto& [name, t] : d) {
     const nlohmann::json& e = h.at(name);
@@ -307,4 +309,15 @@ TEST(Safetensors, FailedSaveKeepsTheOldFile) {
   }
   std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all);
   expect_same(io::load(target).at("w"), old.at("w"), "w");
+}
+
+// I16 (int16), little-endian, as the safetensors format and torch.int16 store it.
+TEST(Safetensors, ReadsInt16) {
+  const std::string header = R"({"s":{"dtype":"I16","shape":[3],"data_offsets":[0,6]}})";
+  const std::string bytes = make_file(header + std::string(-header.size() & 7, ' '), from_hex("0080ff7ffbff"));
+  const Tensor s = io::deserialize(bytes).tensors.at("s");
+  EXPECT_EQ(s.dtype(), kInt16);
+  EXPECT_EQ(s.to_vector<int64_t>(), (std::vector<int64_t>{-32768, 32767, -5}));
+  EXPECT_EQ(io::deserialize(io::serialize({{"s", s}})).tensors.at("s").to_vector<int16_t>(),
+            (std::vector<int16_t>{-32768, 32767, -5}));
 }

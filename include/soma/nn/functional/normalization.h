@@ -20,5 +20,7 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
 // bias [C] are per channel.
 Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight = {}, const Tensor& bias = {},
                   double eps = 1e-5);
+// input / max(||input||_p, eps), the p-norm taken along `dim` (F.normalize). Any p > 0 or inf.
+Tensor normalize(const Tensor& input, double p = 2, int64_t dim = 1, double eps = 1e-12);
 
 }  // namespace soma::nn::functional
