@@ -3,6 +3,7 @@
 #include "soma/nn/rnn.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "autograd/node.h"
 #include "kernels/cpu/rnn.h"
@@ -42,10 +43,11 @@ const char* op_name(RNNCellType type) {
   }
 }
 
-void check_state(const char* op, const char* name, const Tensor& s, int64_t B, int64_t H, DType dtype) {
+void check_state(const char* op, const char* name, const Tensor& s, int64_t B, int64_t H, DType dtype,
+                 const char* width = "hidden") {
   if (!s.defined()) return;
-  SOMA_CHECK(s.dim() == 2 && s.size(0) == B && s.size(1) == H, "{}: {} of shape {} does not match [{}, {}] (batch, hidden)",
-             op, name, s.shape(), B, H);
+  SOMA_CHECK(s.dim() == 2 && s.size(0) == B && s.size(1) == H, "{}: {} of shape {} does not match [{}, {}] (batch, {})",
+             op, name, s.shape(), B, H, width);
   SOMA_CHECK(s.dtype() == dtype, "{}: {} has dtype {}, expected the input's dtype {}", op, name, dtype_name(s.dtype()),
              dtype_name(dtype));
 }
@@ -70,14 +72,20 @@ int64_t check_layer(RNNCellType type, const Tensor& x, const Tensor& h0, const T
   const int64_t G = kernels::rnn_gate_count(kind_of(type));
   SOMA_CHECK(w.w_ih.size(0) % G == 0, "{}: weight_ih of shape {} does not have {} gate blocks", op, w.w_ih.shape(), G);
   const int64_t H = w.w_ih.size(0) / G, I = x.size(2), B = x.size(1), T = x.size(0);
+  // With projections (LSTM only) the state h has proj_size P = weight_hr.size(0) columns.
+  SOMA_CHECK(!w.w_hr.defined() || type == RNNCellType::kLSTM, "{}: weight_hr (projections) is only for LSTM", op);
+  SOMA_CHECK(!w.w_hr.defined() || (w.w_hr.dim() == 2 && w.w_hr.size(0) >= 1),
+             "{}: weight_hr must be 2-D [proj_size, H] with proj_size >= 1, got shape {}", op, w.w_hr.shape());
+  const int64_t R = w.w_hr.defined() ? w.w_hr.size(0) : H;
   check_param(op, "weight_ih", w.w_ih, {G * H, I}, x.dtype());
-  check_param(op, "weight_hh", w.w_hh, {G * H, H}, x.dtype());
+  check_param(op, "weight_hh", w.w_hh, {G * H, R}, x.dtype());
+  if (w.w_hr.defined()) check_param(op, "weight_hr", w.w_hr, {R, H}, x.dtype());
   SOMA_CHECK(w.b_ih.defined() == w.b_hh.defined(), "{}: bias_ih and bias_hh must both be given or both be absent", op);
   if (w.b_ih.defined()) {
     check_param(op, "bias_ih", w.b_ih, {G * H}, x.dtype());
     check_param(op, "bias_hh", w.b_hh, {G * H}, x.dtype());
   }
-  check_state(op, "h0", h0, B, H, x.dtype());
+  check_state(op, "h0", h0, B, R, x.dtype(), w.w_hr.defined() ? "proj_size" : "hidden");
   if (type == RNNCellType::kLSTM)
     check_state(op, "c0", c0, B, H, x.dtype());
   else
@@ -117,7 +125,8 @@ RNNLayerOutput composed_forward(RNNCellType type, const Tensor& x, const Tensor&
                                 std::vector<Step>* steps) {
   const int64_t T = x.size(0), B = x.size(1);
   const bool lstm = type == RNNCellType::kLSTM;
-  Tensor h = h0.defined() ? h0 : zeros({B, H}, x.dtype());
+  const int64_t R = w.w_hr.defined() ? w.w_hr.size(0) : H;  // the width of h
+  Tensor h = h0.defined() ? h0 : zeros({B, R}, x.dtype());
   Tensor c = lstm ? (c0.defined() ? c0 : zeros({B, H}, x.dtype())) : Tensor();
   Tensor gi = linear(x, w.w_ih, w.b_ih);  // [T, B, G*H]: the input side of every step at once
   TensorList outs(T);
@@ -132,6 +141,7 @@ RNNLayerOutput composed_forward(RNNCellType type, const Tensor& x, const Tensor&
       Tensor cn = st.f * c + st.i * st.u;
       st.tc = soma::tanh(cn);
       st.h = st.o * st.tc;
+      if (w.w_hr.defined()) st.h = linear(st.h, w.w_hr);  // the projection [B, H] -> [B, P]
       c = blend(st.mask, cn, c);
     } else if (type == RNNCellType::kGRU) {
       TensorList a = gi[t].chunk(3, 1), b = gh.chunk(3, 1);
@@ -213,6 +223,9 @@ Tensor get_optional(const SavedTensor& s, bool present) { return present ? s.get
 RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0_in, const Tensor& c0_in,
                          const RNNLayerWeights& w_in, const Tensor& lengths_in, bool reverse) {
   const int64_t H = check_layer(type, input, h0_in, c0_in, w_in, lengths_in);
+  // An LSTM with projections has no fused kernel: it is the composed layer (autograd and double
+  // backward through the primitive ops).
+  if (w_in.w_hr.defined()) return composed_forward(type, input, h0_in, c0_in, w_in, lengths_in, reverse, H, nullptr);
   auto cont = [](const Tensor& t) { return t.defined() ? t.contiguous() : t; };
   // lengths: a private copy, saved for backward.
   const Tensor x = input.contiguous(), h0 = cont(h0_in), c0 = cont(c0_in),
@@ -335,18 +348,26 @@ RNNBase::RNNBase(std::string type_name, functional::RNNCellType type, int64_t in
              options.num_layers);
   SOMA_CHECK(options.dropout >= 0 && options.dropout <= 1, "{}: dropout must be in [0, 1], got {}", this->type_name(),
              options.dropout);
+  SOMA_CHECK(options.proj_size == 0 || type == functional::RNNCellType::kLSTM,
+             "{}: proj_size is only supported for LSTM, got proj_size={}", this->type_name(), options.proj_size);
+  SOMA_CHECK(options.proj_size >= 0 && options.proj_size < hidden,
+             "{}: proj_size must be in [0, hidden_size) = [0, {}) (0: no projections), got {}", this->type_name(),
+             hidden, options.proj_size);
   const int64_t G = kernels::rnn_gate_count(functional::kind_of(type)), dirs = options.bidirectional ? 2 : 1;
+  const int64_t state_width = options.proj_size > 0 ? options.proj_size : hidden;
   for (int64_t l = 0; l < options.num_layers; ++l)
     for (int64_t d = 0; d < dirs; ++d) {
       const std::string sfx = "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
-      const int64_t in = l == 0 ? input : hidden * dirs;
+      const int64_t in = l == 0 ? input : state_width * dirs;
       functional::RNNLayerWeights w;
       w.w_ih = register_parameter("weight_ih" + sfx, empty({G * hidden, in}, options.dtype));
-      w.w_hh = register_parameter("weight_hh" + sfx, empty({G * hidden, hidden}, options.dtype));
+      w.w_hh = register_parameter("weight_hh" + sfx, empty({G * hidden, state_width}, options.dtype));
       if (options.bias) {
         w.b_ih = register_parameter("bias_ih" + sfx, empty({G * hidden}, options.dtype));
         w.b_hh = register_parameter("bias_hh" + sfx, empty({G * hidden}, options.dtype));
       }
+      if (options.proj_size > 0)
+        w.w_hr = register_parameter("weight_hr" + sfx, empty({options.proj_size, hidden}, options.dtype));
       weights_.push_back(w);
     }
   reset_parameters();
@@ -371,13 +392,14 @@ RNNResult RNNBase::forward(const Tensor& input, const RNNState& state, const Ten
   const bool lstm = type_ == functional::RNNCellType::kLSTM;
   const int64_t dirs = options.bidirectional ? 2 : 1, L = options.num_layers;
   Tensor x = options.batch_first ? input.transpose(0, 1) : input;
-  const int64_t B = x.size(1), H = hidden_size;
+  const int64_t B = x.size(1), H = hidden_size, R = options.proj_size > 0 ? options.proj_size : H;
   SOMA_CHECK(lstm || !state.c.defined(), "{}: a cell state c0 is only for LSTM", name);
-  for (const auto& [s, sname] : {std::pair{state.h, "h0"}, std::pair{state.c, "c0"}}) {
+  for (const auto& [s, sname, width, wname] : {std::tuple{state.h, "h0", R, options.proj_size > 0 ? "proj_size" : "hidden"},
+                                               std::tuple{state.c, "c0", H, "hidden"}}) {
     if (!s.defined()) continue;
-    SOMA_CHECK(s.dim() == 3 && s.size(0) == L * dirs && s.size(1) == B && s.size(2) == H,
-               "{}: {} of shape {} does not match [{}, {}, {}] (layers * directions, batch, hidden)", name, sname,
-               s.shape(), L * dirs, B, H);
+    SOMA_CHECK(s.dim() == 3 && s.size(0) == L * dirs && s.size(1) == B && s.size(2) == width,
+               "{}: {} of shape {} does not match [{}, {}, {}] (layers * directions, batch, {})", name, sname,
+               s.shape(), L * dirs, B, width, wname);
   }
   TensorList hn, cn;
   for (int64_t l = 0; l < L; ++l) {
@@ -405,6 +427,7 @@ std::string RNNBase::extra_repr() const {
   if (options.batch_first) s += ", batch_first=true";
   if (options.dropout != 0) s += fmt::format(", dropout={}", options.dropout);
   if (options.bidirectional) s += ", bidirectional=true";
+  if (options.proj_size != 0) s += fmt::format(", proj_size={}", options.proj_size);
   return s;
 }
 
