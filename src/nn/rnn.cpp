@@ -116,6 +116,7 @@ Tensor blend(const Tensor& m, const Tensor& a, const Tensor& b) { return m.defin
 struct Step {
   Tensor mask, hp, cp, h;                     // h: the candidate state before masking
   Tensor i, f, u, o, tc;                      // LSTM
+  Tensor full;                                // LSTM with projections: o * tc, before W_hr
   Tensor r, z, n, hn;                         // GRU
 };
 
@@ -141,7 +142,7 @@ RNNLayerOutput composed_forward(RNNCellType type, const Tensor& x, const Tensor&
       Tensor cn = st.f * c + st.i * st.u;
       st.tc = soma::tanh(cn);
       st.h = st.o * st.tc;
-      if (w.w_hr.defined()) st.h = linear(st.h, w.w_hr);  // the projection [B, H] -> [B, P]
+      if (w.w_hr.defined()) st.full = st.h, st.h = linear(st.h, w.w_hr);  // the projection [B, H] -> [B, P]
       c = blend(st.mask, cn, c);
     } else if (type == RNNCellType::kGRU) {
       TensorList a = gi[t].chunk(3, 1), b = gh.chunk(3, 1);
@@ -167,10 +168,11 @@ TensorList differentiable_backward(RNNCellType type, const Tensor& x, const Tens
   std::vector<Step> steps;
   composed_forward(type, x, h0, c0, w, lengths, reverse, H, &steps);
   const int64_t T = x.size(0), B = x.size(1);
-  const bool lstm = type == RNNCellType::kLSTM, gru = type == RNNCellType::kGRU;
-  Tensor dh = g_h.defined() ? g_h : zeros({B, H}, x.dtype());
+  const bool lstm = type == RNNCellType::kLSTM, gru = type == RNNCellType::kGRU, proj = w.w_hr.defined();
+  const int64_t R = proj ? w.w_hr.size(0) : H;  // the width of h
+  Tensor dh = g_h.defined() ? g_h : zeros({B, R}, x.dtype());
   Tensor dc = lstm ? (g_c.defined() ? g_c : zeros({B, H}, x.dtype())) : Tensor();
-  TensorList dgi(T), dgh(T), hprev(T);
+  TensorList dgi(T), dgh(T), hprev(T), dproj(T), full(T);
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = reverse ? T - 1 - s : s;
     const Step& st = steps[s];
@@ -179,6 +181,10 @@ TensorList differentiable_backward(RNNCellType type, const Tensor& x, const Tens
     Tensor total = g_out.defined() ? dh + g_out[t] : dh;
     Tensor dcand = m.defined() ? m * total : total;
     Tensor direct = m.defined() ? (1.0 - m) * dh : Tensor();
+    if (proj) {  // h' = full W_hrᵀ: dW_hr collects dcandᵀ full, the cell sees dcand W_hr
+      dproj[t] = dcand, full[t] = st.full;
+      dcand = mm(dcand, w.w_hr);
+    }
     Tensor gi_t, gh_t;
     if (lstm) {
       Tensor dcn = (m.defined() ? m * dc : dc) + dcand * st.o * (1.0 - st.tc * st.tc);
@@ -205,9 +211,11 @@ TensorList differentiable_backward(RNNCellType type, const Tensor& x, const Tens
   const int64_t G = w.w_ih.size(0);
   Tensor DGi = stack(dgi).view({T * B, G}), DGh = stack(dgh).view({T * B, G});
   Tensor dx = mm(DGi, w.w_ih).view(x.shape());
-  Tensor dw_ih = mm(DGi.t(), x.reshape({T * B, -1})), dw_hh = mm(DGh.t(), stack(hprev).view({T * B, H}));
+  Tensor dw_ih = mm(DGi.t(), x.reshape({T * B, -1})), dw_hh = mm(DGh.t(), stack(hprev).view({T * B, R}));
   Tensor db_ih = w.b_ih.defined() ? sum(DGi, {0}) : Tensor(), db_hh = w.b_ih.defined() ? sum(DGh, {0}) : Tensor();
-  return {dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh};
+  if (!proj) return {dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh};
+  Tensor dw_hr = mm(stack(dproj).view({T * B, R}).t(), stack(full).view({T * B, H}));
+  return {dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr};
 }
 
 template <class T>
@@ -223,20 +231,18 @@ Tensor get_optional(const SavedTensor& s, bool present) { return present ? s.get
 RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0_in, const Tensor& c0_in,
                          const RNNLayerWeights& w_in, const Tensor& lengths_in, bool reverse) {
   const int64_t H = check_layer(type, input, h0_in, c0_in, w_in, lengths_in);
-  // An LSTM with projections has no fused kernel: it is the composed layer (autograd and double
-  // backward through the primitive ops).
-  if (w_in.w_hr.defined()) return composed_forward(type, input, h0_in, c0_in, w_in, lengths_in, reverse, H, nullptr);
   auto cont = [](const Tensor& t) { return t.defined() ? t.contiguous() : t; };
   // lengths: a private copy, saved for backward.
   const Tensor x = input.contiguous(), h0 = cont(h0_in), c0 = cont(c0_in),
                lengths = lengths_in.defined() ? lengths_in.clone() : lengths_in;
-  const RNNLayerWeights w{cont(w_in.w_ih), cont(w_in.w_hh), cont(w_in.b_ih), cont(w_in.b_hh)};
+  const RNNLayerWeights w{cont(w_in.w_ih), cont(w_in.w_hh), cont(w_in.b_ih), cont(w_in.b_hh), cont(w_in.w_hr)};
   const int64_t T = x.size(0), B = x.size(1), I = x.size(2);
-  const bool lstm = type == RNNCellType::kLSTM;
+  const bool lstm = type == RNNCellType::kLSTM, proj = w.w_hr.defined();
+  const int64_t P = proj ? w.w_hr.size(0) : 0, R = proj ? P : H;  // R: the width of h
   const kernels::RNNCellKind kind = kind_of(type);
   const DType dt = x.dtype();
 
-  Tensor out = empty({T, B, H}, dt), hs = empty({T + 1, B, H}, dt), cs = lstm ? empty({T + 1, B, H}, dt) : Tensor();
+  Tensor out = empty({T, B, R}, dt), hs = empty({T + 1, B, R}, dt), cs = lstm ? empty({T + 1, B, H}, dt) : Tensor();
   Tensor gates = empty({T, B, kernels::rnn_saved_width(kind, H)}, dt);
   const int64_t first = kernels::rnn_initial_slot(reverse, T), last = kernels::rnn_final_slot(reverse, T);
   auto init = [](Tensor slot, const Tensor& s) {
@@ -250,23 +256,26 @@ RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0
   if (lstm) init(cs[first], c0);
   dispatch_float(dt, [&]<class S>() {
     kernels::RNNLayerArgs<S> a{kind, T, B, I, H, reverse, x.data<S>(), w.w_ih.data<S>(), w.w_hh.data<S>(),
-                               ptr<S>(w.b_ih), ptr<S>(w.b_hh), ptr<int64_t>(lengths)};
+                               ptr<S>(w.b_ih), ptr<S>(w.b_hh), ptr<int64_t>(lengths), P, ptr<S>(w.w_hr)};
     kernels::rnn_layer_forward<S>(a, out.data<S>(), hs.data<S>(), lstm ? cs.data<S>() : nullptr, gates.data<S>());
   });
   TensorList outs{out, hs[last].clone()};
   if (lstm) outs.push_back(cs[last].clone());
 
-  if (autograd::needs_grad(x, h0, c0, w.w_ih) || autograd::needs_grad(w.w_hh, w.b_ih, w.b_hh)) {
+  if (autograd::needs_grad(x, h0, c0, w.w_ih) || autograd::needs_grad(w.w_hh, w.b_ih, w.b_hh, w.w_hr)) {
+    TensorList inputs{x, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh};
+    if (proj) inputs.push_back(w.w_hr);
     autograd::record(
-        op_name(type), outs,
-        TensorList{x, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh},
-        [type, kind, reverse, H, sx = SavedTensor(x), sh0 = save_optional(h0), has_h0 = h0.defined(),
+        op_name(type), outs, inputs,
+        [type, kind, reverse, H, P, R, swr = save_optional(w.w_hr), sx = SavedTensor(x), sh0 = save_optional(h0),
+         has_h0 = h0.defined(),
          sc0 = save_optional(c0), has_c0 = c0.defined(), swi = SavedTensor(w.w_ih), swh = SavedTensor(w.w_hh),
          sbi = save_optional(w.b_ih), sbh = save_optional(w.b_hh), bias = w.b_ih.defined(), len = lengths,
          shs = SavedTensor::output(hs), scs = save_output(cs), lstm,
          sg = SavedTensor::output(gates)](const TensorList& g, GradMask m) -> TensorList {
           const Tensor& x = sx.get();
-          const RNNLayerWeights w{swi.get(), swh.get(), get_optional(sbi, bias), get_optional(sbh, bias)};
+          const RNNLayerWeights w{swi.get(), swh.get(), get_optional(sbi, bias), get_optional(sbh, bias),
+                                  get_optional(swr, P > 0)};
           const Tensor g_c = g.size() > 2 ? g[2] : Tensor();
           TensorList grads;
           if (is_grad_enabled()) {  // create_graph: the same gradient in differentiable ops
@@ -276,17 +285,19 @@ RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0
             const int64_t T = x.size(0), B = x.size(1), I = x.size(2);
             auto cont = [](const Tensor& t) { return t.defined() ? t.contiguous() : t; };
             const Tensor go = cont(g[0]), gh = cont(g[1]), gc = cont(g_c);
-            grads = {empty(x.shape(), x.dtype()), empty({B, H}, x.dtype()),
+            grads = {empty(x.shape(), x.dtype()), empty({B, R}, x.dtype()),
                      lstm ? empty({B, H}, x.dtype()) : Tensor(), empty(w.w_ih.shape(), x.dtype()),
                      empty(w.w_hh.shape(), x.dtype()), bias ? empty(w.b_ih.shape(), x.dtype()) : Tensor(),
                      bias ? empty(w.b_hh.shape(), x.dtype()) : Tensor()};
+            if (P > 0) grads.push_back(empty(w.w_hr.shape(), x.dtype()));
             dispatch_float(x.dtype(), [&]<class S>() {
               kernels::RNNLayerArgs<S> a{kind, T, B, I, H, reverse, x.data<S>(), w.w_ih.data<S>(), w.w_hh.data<S>(),
-                                         ptr<S>(w.b_ih), ptr<S>(w.b_hh), ptr<int64_t>(len)};
+                                         ptr<S>(w.b_ih), ptr<S>(w.b_hh), ptr<int64_t>(len), P, ptr<S>(w.w_hr)};
               kernels::rnn_layer_backward<S>(a, ptr<S>(go), ptr<S>(gh), ptr<S>(gc), shs.get().data<S>(),
                                              ptr<S>(get_optional(scs, lstm)), sg.get().data<S>(), grads[0].data<S>(),
                                              grads[1].data<S>(), ptr<S>(grads[2]), grads[3].data<S>(),
-                                             grads[4].data<S>(), ptr<S>(grads[5]), ptr<S>(grads[6]));
+                                             grads[4].data<S>(), ptr<S>(grads[5]), ptr<S>(grads[6]),
+                                             P > 0 ? grads[7].data<S>() : nullptr);
             });
           }
           for (size_t i = 0; i < grads.size(); ++i)

@@ -29,7 +29,7 @@ struct RNNLayerOutput {
 // layer). Float32/float64. The whole layer is one fused kernel and one autograd node; its
 // backward is a hand-written backpropagation through time, and under create_graph the same
 // gradient is built from differentiable ops, so it can be differentiated again. An LSTM with
-// projections (weights.w_hr) has no fused kernel: it runs as rnn_layer_composed.
+// projections (weights.w_hr) is fused too: one more product per step, and dW_hr in backward.
 RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0, const Tensor& c0,
                          const RNNLayerWeights& weights, const Tensor& lengths = {}, bool reverse = false);
 
