@@ -100,6 +100,19 @@ TEST(Embedding, MaxNormModuleRenormalizesOnlyTheRowsLookedUp) {
   EXPECT_EQ(emb.extra_repr(), "4, 3, max_norm=1, norm_type=1, scale_grad_by_freq=true");
 }
 
+TEST(Embedding, MaxNormLeavesZeroAndNaNRowsAlone) {
+  // As torch.embedding_renorm_: a row is scaled only when norm > max_norm, false for a zero row
+  // and for a NaN norm; an infinite row is scaled by max_norm / inf = 0 (inf * 0: NaN).
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  Tensor w = tensor({{0, 0}, {nan, 5}, {inf, 1}, {3, 4}}, kFloat64);
+  Tensor y = F::embedding(tensor({0, 1, 2, 3}, kInt64), w, {.max_norm = 1.0});
+  EXPECT_TRUE(equal(w[0], zeros({2}, kFloat64)));
+  EXPECT_TRUE(std::isnan(w[1][0].item()) && w[1][1].item() == 5);
+  EXPECT_TRUE(std::isnan(w[2][0].item()) && w[2][1].item() == 0);  // PyTorch: [nan, 0]
+  EXPECT_TRUE(allclose(w[3], tensor({0.6, 0.8}, kFloat64) * (5 / (5 + 1e-7)), 1e-15, 1e-15));
+  EXPECT_TRUE(allclose(y[3], w[3], 0, 0));
+}
+
 TEST(Embedding, ScaleGradByFreqScalesTheTrueGradient) {
   // scale_grad_by_freq is by design not the derivative (no gradcheck): it is the derivative with
   // each row divided by its index's count. Index 3 occurs 3 times, 1 once, 0 (padding) once.
