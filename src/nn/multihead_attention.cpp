@@ -3,12 +3,14 @@
 
 #include "soma/creation.h"
 #include "soma/grad_mode.h"
+#include "soma/linalg.h"
 #include "soma/math.h"
 #include "soma/nn/attention.h"
 #include "soma/nn/functional.h"
 #include "soma/nn/functional/attention.h"
 #include "soma/nn/init.h"
 #include "soma/reduce.h"
+#include "soma/views.h"
 
 namespace soma::nn {
 
@@ -52,6 +54,25 @@ Tensor combine_masks(const Tensor& attn_mask, const Tensor& key_padding_mask, in
   return as_bias(am, dtype) + as_bias(pm, dtype);
 }
 
+// A mask over S keys extended to S + 1: one more column that blocks nothing (false / zero), as
+// PyTorch pads its masks for bias_k and the zero key.
+Tensor pad_key_column(const Tensor& mask) {
+  if (!mask.defined()) return mask;
+  Shape column = mask.shape();
+  column.pop_back();
+  column.push_back(1);
+  return cat({mask, zeros(column, mask.dtype())}, -1);
+}
+
+// is_causal made explicit over the S given keys (key s > query l blocked, top-left), merged into
+// attn_mask, so that keys appended after them stay visible.
+Tensor with_causal(const Tensor& attn_mask, int64_t L, int64_t S) {
+  const Tensor causal = triu(ones({L, S}, kBool), 1);  // true = may not attend
+  if (!attn_mask.defined()) return causal;
+  if (attn_mask.dtype() == kBool) return attn_mask | causal;
+  return attn_mask.masked_fill(causal, -std::numeric_limits<double>::infinity());
+}
+
 }  // namespace
 
 MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options)
@@ -63,6 +84,7 @@ MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t num_heads, Mul
       vdim(options.vdim ? options.vdim : embed_dim),
       dropout(options.dropout),
       batch_first(options.batch_first),
+      add_zero_attn(options.add_zero_attn),
       generator(options.generator) {
   SOMA_CHECK(embed_dim > 0 && num_heads > 0 && embed_dim % num_heads == 0,
              "{}: embed_dim ({}) must be a positive multiple of num_heads ({})", kOp, embed_dim, num_heads);
@@ -77,6 +99,10 @@ MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t num_heads, Mul
     v_proj_weight = register_parameter("v_proj_weight", empty({E, vdim}, dt));
   }
   if (options.bias) in_proj_bias = register_parameter("in_proj_bias", empty({3 * E}, dt));
+  if (options.add_bias_kv) {
+    bias_k = register_parameter("bias_k", empty({1, 1, E}, dt));
+    bias_v = register_parameter("bias_v", empty({1, 1, E}, dt));
+  }
   out_proj = register_module("out_proj", Linear(E, E, {.bias = options.bias, .dtype = dt}));
   reset_parameters();
 }
@@ -86,13 +112,18 @@ void MultiheadAttention::reset_parameters() {
   for (Tensor* w : {&in_proj_weight, &q_proj_weight, &k_proj_weight, &v_proj_weight})
     if (w->defined()) init::xavier_uniform_(*w);
   if (in_proj_bias.defined()) init::zeros_(in_proj_bias);
+  for (Tensor* b : {&bias_k, &bias_v})
+    if (b->defined()) init::xavier_normal_(*b);
   out_proj->reset_parameters();
   if (out_proj->bias.defined()) init::zeros_(out_proj->bias);
 }
 
 std::string MultiheadAttention::extra_repr() const {
-  return fmt::format("embed_dim={}, num_heads={}, dropout={}, batch_first={}", embed_dim, num_heads, dropout,
-                     batch_first);
+  std::string s = fmt::format("embed_dim={}, num_heads={}, dropout={}, batch_first={}", embed_dim, num_heads,
+                              dropout, batch_first);
+  if (bias_k.defined()) s += ", add_bias_kv=true";
+  if (add_zero_attn) s += ", add_zero_attn=true";
+  return s;
 }
 
 MultiheadAttentionOutput MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
@@ -124,13 +155,28 @@ MultiheadAttentionOutput MultiheadAttention::forward(const Tensor& query, const 
     k = functional::linear(k_in, w(1, k_proj_weight), bias(1));
     v = functional::linear(v_in, w(2, v_proj_weight), bias(2));
   }
-  auto heads = [&](const Tensor& t, int64_t T) { return t.reshape({B, T, H, head_dim}).transpose(1, 2); };  // [B, H, T, hd]
-  q = heads(q, L), k = heads(k, S), v = heads(v, S);
-
-  Tensor kpm = o.key_padding_mask;
+  Tensor kpm = o.key_padding_mask, attn_mask = o.attn_mask;
   if (!batched && kpm.defined() && kpm.dim() == 1) kpm = kpm.unsqueeze(0);
-  const functional::AttentionOptions ao{.attn_mask = combine_masks(o.attn_mask, kpm, B, H, L, S, q.dtype()),
-                                        .is_causal = o.is_causal,
+  // Check the masks against the given keys before keys are appended.
+  Tensor mask = combine_masks(attn_mask, kpm, B, H, L, S, q.dtype());
+  const bool appended_keys = bias_k.defined() || add_zero_attn;
+  int64_t keys = S;
+  if (appended_keys && o.is_causal) attn_mask = with_causal(attn_mask, L, S);
+  if (bias_k.defined()) {  // one more key [B, 1, E], the same for every batch row
+    k = cat({k, bias_k.expand({B, 1, E})}, 1), v = cat({v, bias_v.expand({B, 1, E})}, 1);
+    attn_mask = pad_key_column(attn_mask), kpm = pad_key_column(kpm), ++keys;
+  }
+  auto heads = [&](const Tensor& t, int64_t T) { return t.reshape({B, T, H, head_dim}).transpose(1, 2); };  // [B, H, T, hd]
+  q = heads(q, L), k = heads(k, keys), v = heads(v, keys);
+  if (add_zero_attn) {  // a zero key and value per head: [B, H, 1, hd]
+    const Tensor zero = zeros({B, H, 1, head_dim}, k.dtype());
+    k = cat({k, zero}, 2), v = cat({v, zero}, 2);
+    attn_mask = pad_key_column(attn_mask), kpm = pad_key_column(kpm), ++keys;
+  }
+  if (appended_keys) mask = combine_masks(attn_mask, kpm, B, H, L, keys, q.dtype());
+
+  const functional::AttentionOptions ao{.attn_mask = mask,
+                                        .is_causal = o.is_causal && !appended_keys,
                                         .dropout_p = is_training() ? dropout : 0.0,
                                         .generator = generator};
   MultiheadAttentionOutput result;

@@ -3,6 +3,7 @@
 #include "soma/nn/rnn.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "autograd/node.h"
 #include "kernels/cpu/rnn.h"
@@ -42,10 +43,11 @@ const char* op_name(RNNCellType type) {
   }
 }
 
-void check_state(const char* op, const char* name, const Tensor& s, int64_t B, int64_t H, DType dtype) {
+void check_state(const char* op, const char* name, const Tensor& s, int64_t B, int64_t H, DType dtype,
+                 const char* width = "hidden") {
   if (!s.defined()) return;
-  SOMA_CHECK(s.dim() == 2 && s.size(0) == B && s.size(1) == H, "{}: {} of shape {} does not match [{}, {}] (batch, hidden)",
-             op, name, s.shape(), B, H);
+  SOMA_CHECK(s.dim() == 2 && s.size(0) == B && s.size(1) == H, "{}: {} of shape {} does not match [{}, {}] (batch, {})",
+             op, name, s.shape(), B, H, width);
   SOMA_CHECK(s.dtype() == dtype, "{}: {} has dtype {}, expected the input's dtype {}", op, name, dtype_name(s.dtype()),
              dtype_name(dtype));
 }
@@ -70,14 +72,20 @@ int64_t check_layer(RNNCellType type, const Tensor& x, const Tensor& h0, const T
   const int64_t G = kernels::rnn_gate_count(kind_of(type));
   SOMA_CHECK(w.w_ih.size(0) % G == 0, "{}: weight_ih of shape {} does not have {} gate blocks", op, w.w_ih.shape(), G);
   const int64_t H = w.w_ih.size(0) / G, I = x.size(2), B = x.size(1), T = x.size(0);
+  // With projections (LSTM only) the state h has proj_size P = weight_hr.size(0) columns.
+  SOMA_CHECK(!w.w_hr.defined() || type == RNNCellType::kLSTM, "{}: weight_hr (projections) is only for LSTM", op);
+  SOMA_CHECK(!w.w_hr.defined() || (w.w_hr.dim() == 2 && w.w_hr.size(0) >= 1),
+             "{}: weight_hr must be 2-D [proj_size, H] with proj_size >= 1, got shape {}", op, w.w_hr.shape());
+  const int64_t R = w.w_hr.defined() ? w.w_hr.size(0) : H;
   check_param(op, "weight_ih", w.w_ih, {G * H, I}, x.dtype());
-  check_param(op, "weight_hh", w.w_hh, {G * H, H}, x.dtype());
+  check_param(op, "weight_hh", w.w_hh, {G * H, R}, x.dtype());
+  if (w.w_hr.defined()) check_param(op, "weight_hr", w.w_hr, {R, H}, x.dtype());
   SOMA_CHECK(w.b_ih.defined() == w.b_hh.defined(), "{}: bias_ih and bias_hh must both be given or both be absent", op);
   if (w.b_ih.defined()) {
     check_param(op, "bias_ih", w.b_ih, {G * H}, x.dtype());
     check_param(op, "bias_hh", w.b_hh, {G * H}, x.dtype());
   }
-  check_state(op, "h0", h0, B, H, x.dtype());
+  check_state(op, "h0", h0, B, R, x.dtype(), w.w_hr.defined() ? "proj_size" : "hidden");
   if (type == RNNCellType::kLSTM)
     check_state(op, "c0", c0, B, H, x.dtype());
   else
@@ -108,6 +116,7 @@ Tensor blend(const Tensor& m, const Tensor& a, const Tensor& b) { return m.defin
 struct Step {
   Tensor mask, hp, cp, h;                     // h: the candidate state before masking
   Tensor i, f, u, o, tc;                      // LSTM
+  Tensor full;                                // LSTM with projections: o * tc, before W_hr
   Tensor r, z, n, hn;                         // GRU
 };
 
@@ -117,7 +126,8 @@ RNNLayerOutput composed_forward(RNNCellType type, const Tensor& x, const Tensor&
                                 std::vector<Step>* steps) {
   const int64_t T = x.size(0), B = x.size(1);
   const bool lstm = type == RNNCellType::kLSTM;
-  Tensor h = h0.defined() ? h0 : zeros({B, H}, x.dtype());
+  const int64_t R = w.w_hr.defined() ? w.w_hr.size(0) : H;  // the width of h
+  Tensor h = h0.defined() ? h0 : zeros({B, R}, x.dtype());
   Tensor c = lstm ? (c0.defined() ? c0 : zeros({B, H}, x.dtype())) : Tensor();
   Tensor gi = linear(x, w.w_ih, w.b_ih);  // [T, B, G*H]: the input side of every step at once
   TensorList outs(T);
@@ -132,6 +142,7 @@ RNNLayerOutput composed_forward(RNNCellType type, const Tensor& x, const Tensor&
       Tensor cn = st.f * c + st.i * st.u;
       st.tc = soma::tanh(cn);
       st.h = st.o * st.tc;
+      if (w.w_hr.defined()) st.full = st.h, st.h = linear(st.h, w.w_hr);  // the projection [B, H] -> [B, P]
       c = blend(st.mask, cn, c);
     } else if (type == RNNCellType::kGRU) {
       TensorList a = gi[t].chunk(3, 1), b = gh.chunk(3, 1);
@@ -157,10 +168,11 @@ TensorList differentiable_backward(RNNCellType type, const Tensor& x, const Tens
   std::vector<Step> steps;
   composed_forward(type, x, h0, c0, w, lengths, reverse, H, &steps);
   const int64_t T = x.size(0), B = x.size(1);
-  const bool lstm = type == RNNCellType::kLSTM, gru = type == RNNCellType::kGRU;
-  Tensor dh = g_h.defined() ? g_h : zeros({B, H}, x.dtype());
+  const bool lstm = type == RNNCellType::kLSTM, gru = type == RNNCellType::kGRU, proj = w.w_hr.defined();
+  const int64_t R = proj ? w.w_hr.size(0) : H;  // the width of h
+  Tensor dh = g_h.defined() ? g_h : zeros({B, R}, x.dtype());
   Tensor dc = lstm ? (g_c.defined() ? g_c : zeros({B, H}, x.dtype())) : Tensor();
-  TensorList dgi(T), dgh(T), hprev(T);
+  TensorList dgi(T), dgh(T), hprev(T), dproj(T), full(T);
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = reverse ? T - 1 - s : s;
     const Step& st = steps[s];
@@ -169,6 +181,10 @@ TensorList differentiable_backward(RNNCellType type, const Tensor& x, const Tens
     Tensor total = g_out.defined() ? dh + g_out[t] : dh;
     Tensor dcand = m.defined() ? m * total : total;
     Tensor direct = m.defined() ? (1.0 - m) * dh : Tensor();
+    if (proj) {  // h' = full W_hrᵀ: dW_hr collects dcandᵀ full, the cell sees dcand W_hr
+      dproj[t] = dcand, full[t] = st.full;
+      dcand = mm(dcand, w.w_hr);
+    }
     Tensor gi_t, gh_t;
     if (lstm) {
       Tensor dcn = (m.defined() ? m * dc : dc) + dcand * st.o * (1.0 - st.tc * st.tc);
@@ -195,9 +211,11 @@ TensorList differentiable_backward(RNNCellType type, const Tensor& x, const Tens
   const int64_t G = w.w_ih.size(0);
   Tensor DGi = stack(dgi).view({T * B, G}), DGh = stack(dgh).view({T * B, G});
   Tensor dx = mm(DGi, w.w_ih).view(x.shape());
-  Tensor dw_ih = mm(DGi.t(), x.reshape({T * B, -1})), dw_hh = mm(DGh.t(), stack(hprev).view({T * B, H}));
+  Tensor dw_ih = mm(DGi.t(), x.reshape({T * B, -1})), dw_hh = mm(DGh.t(), stack(hprev).view({T * B, R}));
   Tensor db_ih = w.b_ih.defined() ? sum(DGi, {0}) : Tensor(), db_hh = w.b_ih.defined() ? sum(DGh, {0}) : Tensor();
-  return {dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh};
+  if (!proj) return {dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh};
+  Tensor dw_hr = mm(stack(dproj).view({T * B, R}).t(), stack(full).view({T * B, H}));
+  return {dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr};
 }
 
 template <class T>
@@ -217,13 +235,14 @@ RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0
   // lengths: a private copy, saved for backward.
   const Tensor x = input.contiguous(), h0 = cont(h0_in), c0 = cont(c0_in),
                lengths = lengths_in.defined() ? lengths_in.clone() : lengths_in;
-  const RNNLayerWeights w{cont(w_in.w_ih), cont(w_in.w_hh), cont(w_in.b_ih), cont(w_in.b_hh)};
+  const RNNLayerWeights w{cont(w_in.w_ih), cont(w_in.w_hh), cont(w_in.b_ih), cont(w_in.b_hh), cont(w_in.w_hr)};
   const int64_t T = x.size(0), B = x.size(1), I = x.size(2);
-  const bool lstm = type == RNNCellType::kLSTM;
+  const bool lstm = type == RNNCellType::kLSTM, proj = w.w_hr.defined();
+  const int64_t P = proj ? w.w_hr.size(0) : 0, R = proj ? P : H;  // R: the width of h
   const kernels::RNNCellKind kind = kind_of(type);
   const DType dt = x.dtype();
 
-  Tensor out = empty({T, B, H}, dt), hs = empty({T + 1, B, H}, dt), cs = lstm ? empty({T + 1, B, H}, dt) : Tensor();
+  Tensor out = empty({T, B, R}, dt), hs = empty({T + 1, B, R}, dt), cs = lstm ? empty({T + 1, B, H}, dt) : Tensor();
   Tensor gates = empty({T, B, kernels::rnn_saved_width(kind, H)}, dt);
   const int64_t first = kernels::rnn_initial_slot(reverse, T), last = kernels::rnn_final_slot(reverse, T);
   auto init = [](Tensor slot, const Tensor& s) {
@@ -237,23 +256,26 @@ RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0
   if (lstm) init(cs[first], c0);
   dispatch_float(dt, [&]<class S>() {
     kernels::RNNLayerArgs<S> a{kind, T, B, I, H, reverse, x.data<S>(), w.w_ih.data<S>(), w.w_hh.data<S>(),
-                               ptr<S>(w.b_ih), ptr<S>(w.b_hh), ptr<int64_t>(lengths)};
+                               ptr<S>(w.b_ih), ptr<S>(w.b_hh), ptr<int64_t>(lengths), P, ptr<S>(w.w_hr)};
     kernels::rnn_layer_forward<S>(a, out.data<S>(), hs.data<S>(), lstm ? cs.data<S>() : nullptr, gates.data<S>());
   });
   TensorList outs{out, hs[last].clone()};
   if (lstm) outs.push_back(cs[last].clone());
 
-  if (autograd::needs_grad(x, h0, c0, w.w_ih) || autograd::needs_grad(w.w_hh, w.b_ih, w.b_hh)) {
+  if (autograd::needs_grad(x, h0, c0, w.w_ih) || autograd::needs_grad(w.w_hh, w.b_ih, w.b_hh, w.w_hr)) {
+    TensorList inputs{x, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh};
+    if (proj) inputs.push_back(w.w_hr);
     autograd::record(
-        op_name(type), outs,
-        TensorList{x, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh},
-        [type, kind, reverse, H, sx = SavedTensor(x), sh0 = save_optional(h0), has_h0 = h0.defined(),
+        op_name(type), outs, inputs,
+        [type, kind, reverse, H, P, R, swr = save_optional(w.w_hr), sx = SavedTensor(x), sh0 = save_optional(h0),
+         has_h0 = h0.defined(),
          sc0 = save_optional(c0), has_c0 = c0.defined(), swi = SavedTensor(w.w_ih), swh = SavedTensor(w.w_hh),
          sbi = save_optional(w.b_ih), sbh = save_optional(w.b_hh), bias = w.b_ih.defined(), len = lengths,
          shs = SavedTensor::output(hs), scs = save_output(cs), lstm,
          sg = SavedTensor::output(gates)](const TensorList& g, GradMask m) -> TensorList {
           const Tensor& x = sx.get();
-          const RNNLayerWeights w{swi.get(), swh.get(), get_optional(sbi, bias), get_optional(sbh, bias)};
+          const RNNLayerWeights w{swi.get(), swh.get(), get_optional(sbi, bias), get_optional(sbh, bias),
+                                  get_optional(swr, P > 0)};
           const Tensor g_c = g.size() > 2 ? g[2] : Tensor();
           TensorList grads;
           if (is_grad_enabled()) {  // create_graph: the same gradient in differentiable ops
@@ -263,17 +285,19 @@ RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0
             const int64_t T = x.size(0), B = x.size(1), I = x.size(2);
             auto cont = [](const Tensor& t) { return t.defined() ? t.contiguous() : t; };
             const Tensor go = cont(g[0]), gh = cont(g[1]), gc = cont(g_c);
-            grads = {empty(x.shape(), x.dtype()), empty({B, H}, x.dtype()),
+            grads = {empty(x.shape(), x.dtype()), empty({B, R}, x.dtype()),
                      lstm ? empty({B, H}, x.dtype()) : Tensor(), empty(w.w_ih.shape(), x.dtype()),
                      empty(w.w_hh.shape(), x.dtype()), bias ? empty(w.b_ih.shape(), x.dtype()) : Tensor(),
                      bias ? empty(w.b_hh.shape(), x.dtype()) : Tensor()};
+            if (P > 0) grads.push_back(empty(w.w_hr.shape(), x.dtype()));
             dispatch_float(x.dtype(), [&]<class S>() {
               kernels::RNNLayerArgs<S> a{kind, T, B, I, H, reverse, x.data<S>(), w.w_ih.data<S>(), w.w_hh.data<S>(),
-                                         ptr<S>(w.b_ih), ptr<S>(w.b_hh), ptr<int64_t>(len)};
+                                         ptr<S>(w.b_ih), ptr<S>(w.b_hh), ptr<int64_t>(len), P, ptr<S>(w.w_hr)};
               kernels::rnn_layer_backward<S>(a, ptr<S>(go), ptr<S>(gh), ptr<S>(gc), shs.get().data<S>(),
                                              ptr<S>(get_optional(scs, lstm)), sg.get().data<S>(), grads[0].data<S>(),
                                              grads[1].data<S>(), ptr<S>(grads[2]), grads[3].data<S>(),
-                                             grads[4].data<S>(), ptr<S>(grads[5]), ptr<S>(grads[6]));
+                                             grads[4].data<S>(), ptr<S>(grads[5]), ptr<S>(grads[6]),
+                                             P > 0 ? grads[7].data<S>() : nullptr);
             });
           }
           for (size_t i = 0; i < grads.size(); ++i)
@@ -335,18 +359,26 @@ RNNBase::RNNBase(std::string type_name, functional::RNNCellType type, int64_t in
              options.num_layers);
   SOMA_CHECK(options.dropout >= 0 && options.dropout <= 1, "{}: dropout must be in [0, 1], got {}", this->type_name(),
              options.dropout);
+  SOMA_CHECK(options.proj_size == 0 || type == functional::RNNCellType::kLSTM,
+             "{}: proj_size is only supported for LSTM, got proj_size={}", this->type_name(), options.proj_size);
+  SOMA_CHECK(options.proj_size >= 0 && options.proj_size < hidden,
+             "{}: proj_size must be in [0, hidden_size) = [0, {}) (0: no projections), got {}", this->type_name(),
+             hidden, options.proj_size);
   const int64_t G = kernels::rnn_gate_count(functional::kind_of(type)), dirs = options.bidirectional ? 2 : 1;
+  const int64_t state_width = options.proj_size > 0 ? options.proj_size : hidden;
   for (int64_t l = 0; l < options.num_layers; ++l)
     for (int64_t d = 0; d < dirs; ++d) {
       const std::string sfx = "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
-      const int64_t in = l == 0 ? input : hidden * dirs;
+      const int64_t in = l == 0 ? input : state_width * dirs;
       functional::RNNLayerWeights w;
       w.w_ih = register_parameter("weight_ih" + sfx, empty({G * hidden, in}, options.dtype));
-      w.w_hh = register_parameter("weight_hh" + sfx, empty({G * hidden, hidden}, options.dtype));
+      w.w_hh = register_parameter("weight_hh" + sfx, empty({G * hidden, state_width}, options.dtype));
       if (options.bias) {
         w.b_ih = register_parameter("bias_ih" + sfx, empty({G * hidden}, options.dtype));
         w.b_hh = register_parameter("bias_hh" + sfx, empty({G * hidden}, options.dtype));
       }
+      if (options.proj_size > 0)
+        w.w_hr = register_parameter("weight_hr" + sfx, empty({options.proj_size, hidden}, options.dtype));
       weights_.push_back(w);
     }
   reset_parameters();
@@ -371,13 +403,14 @@ RNNResult RNNBase::forward(const Tensor& input, const RNNState& state, const Ten
   const bool lstm = type_ == functional::RNNCellType::kLSTM;
   const int64_t dirs = options.bidirectional ? 2 : 1, L = options.num_layers;
   Tensor x = options.batch_first ? input.transpose(0, 1) : input;
-  const int64_t B = x.size(1), H = hidden_size;
+  const int64_t B = x.size(1), H = hidden_size, R = options.proj_size > 0 ? options.proj_size : H;
   SOMA_CHECK(lstm || !state.c.defined(), "{}: a cell state c0 is only for LSTM", name);
-  for (const auto& [s, sname] : {std::pair{state.h, "h0"}, std::pair{state.c, "c0"}}) {
+  for (const auto& [s, sname, width, wname] : {std::tuple{state.h, "h0", R, options.proj_size > 0 ? "proj_size" : "hidden"},
+                                               std::tuple{state.c, "c0", H, "hidden"}}) {
     if (!s.defined()) continue;
-    SOMA_CHECK(s.dim() == 3 && s.size(0) == L * dirs && s.size(1) == B && s.size(2) == H,
-               "{}: {} of shape {} does not match [{}, {}, {}] (layers * directions, batch, hidden)", name, sname,
-               s.shape(), L * dirs, B, H);
+    SOMA_CHECK(s.dim() == 3 && s.size(0) == L * dirs && s.size(1) == B && s.size(2) == width,
+               "{}: {} of shape {} does not match [{}, {}, {}] (layers * directions, batch, {})", name, sname,
+               s.shape(), L * dirs, B, width, wname);
   }
   TensorList hn, cn;
   for (int64_t l = 0; l < L; ++l) {
@@ -405,6 +438,7 @@ std::string RNNBase::extra_repr() const {
   if (options.batch_first) s += ", batch_first=true";
   if (options.dropout != 0) s += fmt::format(", dropout={}", options.dropout);
   if (options.bidirectional) s += ", bidirectional=true";
+  if (options.proj_size != 0) s += fmt::format(", proj_size={}", options.proj_size);
   return s;
 }
 

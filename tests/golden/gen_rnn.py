@@ -48,7 +48,7 @@ def run(name, cls, T, B, I, H, lengths=None, with_state=False, **kw):
     lstm = cls is torch.nn.LSTM
     state = None
     if with_state:
-        h0 = closed((L * dirs, B, H), 0.9, 0.0, torch.cos, 0.5).requires_grad_()
+        h0 = closed((L * dirs, B, kw.get("proj_size", 0) or H), 0.9, 0.0, torch.cos, 0.5).requires_grad_()
         c0 = closed((L * dirs, B, H), 1.3, 0.5, scale=0.5).requires_grad_()
         state = (h0, c0) if lstm else h0
     inp = x
@@ -81,6 +81,11 @@ run("GruBi2", torch.nn.GRU, 4, 3, 2, 3, lengths=[2, 4, 1], with_state=True, num_
 run("GruBf", torch.nn.GRU, 4, 2, 3, 4, batch_first=True)
 run("RnnTanh2", torch.nn.RNN, 4, 2, 3, 3, with_state=True, num_layers=2, bias=False)
 run("RnnReluBi", torch.nn.RNN, 4, 3, 2, 3, lengths=[4, 1, 3], nonlinearity="relu", bidirectional=True)
+# LSTM with projections (weight_hr_l{k}[_reverse] after the biases in named_parameters order).
+run("LstmProj", torch.nn.LSTM, 5, 3, 3, 5, with_state=True, proj_size=2)
+run("LstmProjBi2", torch.nn.LSTM, 5, 3, 3, 4, lengths=[5, 3, 2], with_state=True, num_layers=2, bidirectional=True,
+    batch_first=True, proj_size=3)
+run("LstmProjNoBias", torch.nn.LSTM, 4, 2, 2, 3, lengths=[1, 4], bias=False, proj_size=1)
 
 print("// ---- cells: x [3, 3], h [3, 4] ----")
 x = closed((3, 3), 1.7, 0.3)

@@ -108,3 +108,33 @@ pe = torch.zeros(6, 6)
 pe[:, 0::2] = torch.sin(position * div_term)
 pe[:, 1::2] = torch.cos(position * div_term)
 emit("kSinusoids", pe)
+
+# ---- MultiheadAttention with add_bias_kv and add_zero_attn ----
+# Self-attention, sequence first, both options, padding (batch row 1 fully padded: its queries
+# see only the appended keys) and the float causal mask.
+mha = fill(nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True))
+x = wave([5, 2, 8], 0.7, 0.1).requires_grad_()
+pad_all = torch.tensor([[False, False, False, True, False], [True, True, True, True, True]])
+out, w = mha(x, x, x, key_padding_mask=pad_all, attn_mask=causal, need_weights=True)
+emit("kMhaKvSelfOut", out)
+emit("kMhaKvSelfWeights", w)
+grads(out, [x, mha.bias_k, mha.bias_v, mha.in_proj_weight], ["kMhaKvSelfDx", "kMhaKvSelfDbiask", "kMhaKvSelfDbiasv",
+                                                           "kMhaKvSelfDinproj"])
+# Cross-attention, batch first, kdim 6, vdim 4, add_bias_kv only, a per-head bool attn_mask
+# [B * heads, L, S] and per-head weights.
+mha = fill(nn.MultiheadAttention(8, 2, kdim=6, vdim=4, batch_first=True, add_bias_kv=True))
+q = wave([2, 3, 8], 0.9, 0.3).requires_grad_()
+k = wave([2, 4, 6], 1.1, -0.4).requires_grad_()
+v = wave([2, 4, 4], 0.6, 0.8).requires_grad_()
+blocked = wave([4, 3, 4], 1.7, 0.2) > 0.3
+out, w = mha(q, k, v, attn_mask=blocked, need_weights=True, average_attn_weights=False)
+emit("kMhaKvCrossOut", out)
+emit("kMhaKvCrossWeights", w)
+grads(out, [q, k, v, mha.bias_k, mha.bias_v], ["kMhaKvCrossDq", "kMhaKvCrossDk", "kMhaKvCrossDv",
+                                               "kMhaKvCrossDbiask", "kMhaKvCrossDbiasv"])
+# add_zero_attn only, batch first, no masks, no biases.
+mha = fill(nn.MultiheadAttention(8, 4, bias=False, batch_first=True, add_zero_attn=True))
+x = wave([2, 5, 8], 0.5, 0.2).requires_grad_()
+out, _ = mha(x, x, x)
+emit("kMhaZeroOut", out)
+grads(out, [x], ["kMhaZeroDx"])

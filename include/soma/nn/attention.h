@@ -14,6 +14,12 @@ struct MultiheadAttentionOptions {
   int64_t kdim = 0;    // 0: embed_dim
   int64_t vdim = 0;    // 0: embed_dim
   bool batch_first = false;  // inputs [B, L, E] instead of [L, B, E]
+  // Learned bias_k, bias_v [1, 1, E], appended to the projected keys and values as one more key
+  // that every query may attend (masks get a column of false / zero for it).
+  bool add_bias_kv = false;
+  // A zero key and value appended per head after the projection (and after bias_k, bias_v),
+  // likewise never masked.
+  bool add_zero_attn = false;
   DType dtype = kFloat32;
   Generator* generator = nullptr;  // for dropout; null: the default generator
 };
@@ -40,8 +46,10 @@ struct MultiheadAttentionOutput {
 // Attention with num_heads heads of embed_dim / num_heads each. Parameters as in PyTorch:
 // in_proj_weight [3E, E] (q, k, v rows stacked) when kdim == vdim == E, else q_proj_weight [E, E],
 // k_proj_weight [E, kdim], v_proj_weight [E, vdim]; in_proj_bias [3E]; out_proj (Linear E -> E).
-// Initialized like PyTorch: Xavier-uniform projections, zero biases. A query whose keys are all
-// masked gets zeros (PyTorch: NaN). Not supported: add_bias_kv, add_zero_attn.
+// With add_bias_kv also bias_k, bias_v [1, 1, E]. Initialized like PyTorch: Xavier-uniform
+// projections, Xavier-normal bias_k and bias_v, zero biases. A query whose keys are all masked
+// gets zeros (PyTorch: NaN). With add_bias_kv or add_zero_attn, is_causal masks key s > l among
+// the given keys (top-left, as generate_square_subsequent_mask), never the appended ones.
 class MultiheadAttention : public Module {
  public:
   MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options = {});
@@ -56,9 +64,10 @@ class MultiheadAttention : public Module {
 
   int64_t embed_dim, num_heads, head_dim, kdim, vdim;
   double dropout;
-  bool batch_first;
+  bool batch_first, add_zero_attn;
   Generator* generator;
   Tensor in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, in_proj_bias;
+  Tensor bias_k, bias_v;  // [1, 1, E] with add_bias_kv, else undefined
   std::shared_ptr<Linear> out_proj;
 };
 

@@ -9,6 +9,10 @@ namespace soma::nn {
 
 struct EmbeddingOptions {
   std::optional<int64_t> padding_idx = std::nullopt;  // its row starts at zero and gets no gradient
+  // Rows looked up whose norm_type-norm exceeds max_norm are first scaled in place to max_norm.
+  std::optional<double> max_norm = std::nullopt;
+  double norm_type = 2;
+  bool scale_grad_by_freq = false;  // each row's gradient divided by its index's count in the batch
   DType dtype = kFloat32;
 };
 
@@ -22,6 +26,9 @@ class Embedding : public Module {
 
   int64_t num_embeddings, embedding_dim;
   std::optional<int64_t> padding_idx;  // wrapped into [0, num_embeddings)
+  std::optional<double> max_norm;
+  double norm_type;
+  bool scale_grad_by_freq;
   Tensor weight;
 };
 

@@ -16,16 +16,20 @@ struct RNNOptions {
   double dropout = 0;           // on the outputs of every layer but the last, in training
   bool bidirectional = false;
   std::string nonlinearity = "tanh";  // RNN only: "tanh" or "relu"
+  // LSTM only: > 0 adds projections h_t = W_hr (o_t * tanh(c_t)), weight_hr_l{k}[_reverse]
+  // [proj_size, hidden_size]; h and the outputs then have proj_size columns. In [0, hidden_size).
+  int64_t proj_size = 0;
   DType dtype = kFloat32;
 };
 
-// A recurrent state: h [layers * directions, B, H], and c of the same shape for LSTM.
+// A recurrent state: h [layers * directions, B, H], and c of the same shape for LSTM (with
+// proj_size, h is [layers * directions, B, proj_size]).
 struct RNNState {
   Tensor h, c;
 };
 
 struct RNNResult {
-  Tensor output;  // [T, B, directions * H] ([B, T, ...] with batch_first); zero past each length
+  Tensor output;  // [T, B, directions * H] ([B, T, ...] with batch_first), H = proj_size if set; zero past each length
   RNNState state;  // final states, taken at each sequence's last valid step
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "kernels/cpu/parallel_for.h"
@@ -229,7 +230,7 @@ void simple_row(RNNCellKind kind, T* __restrict g, T* __restrict h, int64_t H) {
 // the part of dh_prev that does not go through W_hh, and dc the gradient of c_prev.
 template <class P, class T>
 void lstm_row_backward(const T* __restrict g, const T* __restrict cp, const T* __restrict c, const T* __restrict dh,
-                       T* __restrict dc, T* __restrict dg, T* __restrict carry, int64_t H) {
+                       T* __restrict dc, T* __restrict dg, int64_t H) {
   const T *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
   for (int64_t j = 0; j < H; ++j) {
     const T i = gi[j], f = gf[j], u = gg[j], o = go[j];
@@ -241,7 +242,6 @@ void lstm_row_backward(const T* __restrict g, const T* __restrict cp, const T* _
     dg[2 * H + j] = dcn * i * (T(1) - u * u);
     dg[3 * H + j] = d * tc * o * (T(1) - o);
     dc[j] = dcn * f;
-    carry[j] = T(0);
   }
 }
 
@@ -269,6 +269,21 @@ void simple_row_backward(RNNCellKind kind, const T* __restrict h, const T* __res
   }
 }
 
+// Projections, one step: projected = full [B, H] x W_hrᵀ; the active rows become the new state
+// and the output (the others were carried by the caller).
+template <class T, class Rec>
+void project_step(const RNNLayerArgs<T>& a, int64_t t, const Rec& w_hr_t, const T* full, T* projected, T* hn,
+                  T* out) {
+  const int64_t B = a.batch, R = a.proj;
+  std::fill(projected, projected + B * R, T(0));
+  w_hr_t.apply(full, a.hidden, B, projected, R);
+  for (int64_t b = 0; b < B; ++b)
+    if (active(a, t, b)) {
+      std::memcpy(hn + b * R, projected + b * R, R * sizeof(T));
+      std::memcpy(out + b * R, projected + b * R, R * sizeof(T));
+    }
+}
+
 // Element cost of a pointwise row, for the parallel grain.
 int64_t row_cost(int64_t H) { return 16 * H; }
 
@@ -286,30 +301,37 @@ void forward_impl(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs, T* gates) {
       pre[r * G + j] = (a.b_ih ? a.b_ih[j] : T(0)) + (!gru && a.b_hh ? a.b_hh[j] : T(0));
   P::gemm(false, true, S * B, G, I, a.x, I, a.w_ih, I, T(1), pre, G);
 
-  const int64_t BH = B * H, prev_off = a.reverse ? BH : -BH;  // prev state slot relative to new
-  const typename P::template Recurrent<T> w_hh_t(a.w_hh, H, G, 1, H);  // W_hhᵀ [H, G]
+  // R: the width of h (P with projections); previous state slots relative to the new ones.
+  const int64_t R = rnn_state_width(a), BH = B * H, BR = B * R;
+  const int64_t prev_off = a.reverse ? BR : -BR, c_prev_off = a.reverse ? BH : -BH;
+  const typename P::template Recurrent<T> w_hh_t(a.w_hh, R, G, 1, R);  // W_hhᵀ [R, G]
+  // Projections: o * tanh(c) of each row goes to `full` [B, H], then `projected` = full W_hrᵀ.
+  const bool proj = a.proj > 0;
+  std::optional<typename P::template Recurrent<T>> w_hr_t;
+  if (proj) w_hr_t.emplace(a.w_hr, H, R, 1, H);  // W_hrᵀ [H, P]
+  std::vector<T> full(proj ? BH : 0, T(0)), projected(proj ? BR : 0);
   for (int64_t s = 0; s < S; ++s) {
     const int64_t t = a.reverse ? S - 1 - s : s;
-    T* hn = hs + (a.reverse ? t : t + 1) * BH;
+    T* hn = hs + (a.reverse ? t : t + 1) * BR;
     const T* hp = hn + prev_off;
     T* cn = lstm ? cs + (a.reverse ? t : t + 1) * BH : nullptr;
-    const T* cp = lstm ? cn + prev_off : nullptr;
+    const T* cp = lstm ? cn + c_prev_off : nullptr;
     T* pt = pre + t * B * G;
     if (gru) {  // gh = W_hh h + b_hh
       for (int64_t b = 0; b < B; ++b)
         for (int64_t j = 0; j < G; ++j) gh[b * G + j] = a.b_hh ? a.b_hh[j] : T(0);
-      w_hh_t.apply(hp, H, B, gh.data(), G);
+      w_hh_t.apply(hp, R, B, gh.data(), G);
     } else {
-      w_hh_t.apply(hp, H, B, pt, G);
+      w_hh_t.apply(hp, R, B, pt, G);
     }
     P::rows(B, row_cost(H), [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        T* o = out + (t * B + b) * H;
-        T* h = hn + b * H;
+        T* o = out + (t * B + b) * R;
+        T* h = proj ? full.data() + b * H : hn + b * H;
         if (!active(a, t, b)) {  // past this row's length: carry the state, output zero
-          std::memcpy(h, hp + b * H, H * sizeof(T));
+          std::memcpy(hn + b * R, hp + b * R, R * sizeof(T));
           if (lstm) std::memcpy(cn + b * H, cp + b * H, H * sizeof(T));
-          std::memset(o, 0, H * sizeof(T));
+          std::memset(o, 0, R * sizeof(T));
           std::memset(gates + (t * B + b) * W, 0, W * sizeof(T));
           continue;
         }
@@ -319,59 +341,92 @@ void forward_impl(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs, T* gates) {
           gru_row<P>(pt + b * G, gh.data() + b * G, hp + b * H, gates + (t * B + b) * W, h, H);
         else
           simple_row<P>(a.kind, pt + b * G, h, H);
-        std::memcpy(o, h, H * sizeof(T));
+        if (!proj) std::memcpy(o, h, H * sizeof(T));
       }
     });
+    if (proj) project_step(a, t, *w_hr_t, full.data(), projected.data(), hn, out + t * BR);
   }
+}
+
+// Projections, one step back: for the active rows, dproj = carry + grad_out (the gradient of h),
+// full = o * tanh(c) (recomputed from the saved gates and c), and dh = dproj W_hr (the gradient
+// of o * tanh(c)); inactive rows keep zeros in dproj and full.
+template <class P, class T, class Rec>
+void unproject_step(const RNNLayerArgs<T>& a, int64_t t, const T* grad_out, const Rec& w_hr, const T* gates,
+                    const T* cn, const T* carry, T* dproj, T* dh, T* full) {
+  const int64_t B = a.batch, H = a.hidden, R = a.proj, W = rnn_saved_width(a.kind, H);
+  for (int64_t b = 0; b < B; ++b) {
+    if (!active(a, t, b)) continue;
+    const T* go = grad_out ? grad_out + (t * B + b) * R : nullptr;
+    for (int64_t j = 0; j < R; ++j) dproj[b * R + j] = carry[b * R + j] + (go ? go[j] : T(0));
+    const T* o = gates + (t * B + b) * W + 3 * H;
+    for (int64_t j = 0; j < H; ++j) full[b * H + j] = o[j] * P::tanh(cn[b * H + j]);
+  }
+  std::fill(dh, dh + B * H, T(0));
+  w_hr.apply(dproj, R, B, dh, H);
 }
 
 template <class P, class T>
 void backward_impl(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h, const T* grad_c, const T* hs,
-                   const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh) {
+                   const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh,
+                   T* dw_hr) {
   const int64_t S = a.steps, B = a.batch, I = a.input_size, H = a.hidden;
   const int64_t G = rnn_gate_count(a.kind) * H, W = rnn_saved_width(a.kind, H), BH = B * H;
-  const bool gru = a.kind == RNNCellKind::kGRU, lstm = a.kind == RNNCellKind::kLSTM;
+  const int64_t R = rnn_state_width(a), BR = B * R;  // the width of h (P with projections)
+  const bool gru = a.kind == RNNCellKind::kGRU, lstm = a.kind == RNNCellKind::kLSTM, proj = a.proj > 0;
   // dG: gradients of the input-side pre-activations of every step; GRU also needs the recurrent
   // side apart (its n gate sees r * (W_hn h + b_hn)).
   std::vector<T> dgi(S * B * G, T(0)), dgh_store(gru ? S * B * G : 0, T(0));
   T* dgh = gru ? dgh_store.data() : dgi.data();
-  // carry: gradient reaching h_prev; dc: gradient reaching c_prev; dh: the step's total dh.
-  std::vector<T> carry(BH, T(0)), dc(lstm ? BH : 0, T(0)), dh(BH);
-  if (grad_h) std::memcpy(carry.data(), grad_h, BH * sizeof(T));
+  // carry: gradient reaching h_prev [B, R]; dc: gradient reaching c_prev; dh: the step's total
+  // gradient of the cell's o * tanh(c) (with projections W_hrᵀ times that of h).
+  std::vector<T> carry(BR, T(0)), dc(lstm ? BH : 0, T(0)), dh(BH, T(0));
+  if (grad_h) std::memcpy(carry.data(), grad_h, BR * sizeof(T));
   if (lstm && grad_c) std::memcpy(dc.data(), grad_c, BH * sizeof(T));
-  const int64_t prev_off = a.reverse ? BH : -BH;
-  const typename P::template Recurrent<T> w_hh(a.w_hh, G, H, H, 1);  // W_hh [G, H]
+  const int64_t prev_off = a.reverse ? BR : -BR, c_prev_off = a.reverse ? BH : -BH;
+  const typename P::template Recurrent<T> w_hh(a.w_hh, G, R, R, 1);  // W_hh [G, R]
+  // Projections: the gradients of h at every step [S*B, P] and the cell outputs o * tanh(c)
+  // [S*B, H] (zero on inactive rows) give dW_hr in one product at the end.
+  std::optional<typename P::template Recurrent<T>> w_hr;
+  if (proj) w_hr.emplace(a.w_hr, R, H, H, 1);  // W_hr [P, H]
+  std::vector<T> dproj(proj ? S * BR : 0, T(0)), full(proj ? S * BH : 0, T(0));
 
   for (int64_t s = S - 1; s >= 0; --s) {
     const int64_t t = a.reverse ? S - 1 - s : s;
-    const T* hn = hs + (a.reverse ? t : t + 1) * BH;
+    const T* hn = hs + (a.reverse ? t : t + 1) * BR;
     const T* hp = hn + prev_off;
     const T* cn = lstm ? cs + (a.reverse ? t : t + 1) * BH : nullptr;
-    const T* cp = lstm ? cn + prev_off : nullptr;
+    const T* cp = lstm ? cn + c_prev_off : nullptr;
+    if (proj) unproject_step<P>(a, t, grad_out, *w_hr, gates, cn, carry.data(), dproj.data() + t * BR, dh.data(),
+                                full.data() + t * BH);
     P::rows(B, row_cost(H), [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
         if (!active(a, t, b)) continue;  // state carried: dG stays zero, carry and dc pass through
         T* d = dh.data() + b * H;
-        const T* go = grad_out ? grad_out + (t * B + b) * H : nullptr;
-        for (int64_t j = 0; j < H; ++j) d[j] = carry[b * H + j] + (go ? go[j] : T(0));
+        if (!proj) {
+          const T* go = grad_out ? grad_out + (t * B + b) * H : nullptr;
+          for (int64_t j = 0; j < H; ++j) d[j] = carry[b * H + j] + (go ? go[j] : T(0));
+        }
         const T* g = gates + (t * B + b) * W;
         T* dgi_row = dgi.data() + (t * B + b) * G;
-        if (lstm)
-          lstm_row_backward<P>(g, cp + b * H, cn + b * H, d, dc.data() + b * H, dgi_row, carry.data() + b * H, H);
-        else if (gru)
+        if (lstm) {
+          lstm_row_backward<P>(g, cp + b * H, cn + b * H, d, dc.data() + b * H, dgi_row, H);
+          std::memset(carry.data() + b * R, 0, R * sizeof(T));
+        } else if (gru)
           gru_row_backward(g, hp + b * H, d, dgi_row, dgh + (t * B + b) * G, carry.data() + b * H, H);
         else
           simple_row_backward(a.kind, g, d, dgi_row, carry.data() + b * H, H);
       }
     });
-    w_hh.apply(dgh + t * B * G, G, B, carry.data(), H);
+    w_hh.apply(dgh + t * B * G, G, B, carry.data(), R);
   }
-  std::memcpy(dh0, carry.data(), BH * sizeof(T));
+  std::memcpy(dh0, carry.data(), BR * sizeof(T));
   if (lstm) std::memcpy(dc0, dc.data(), BH * sizeof(T));
-  const T* hprev = hs + rnn_prev_states_slot(a.reverse) * BH;  // [S*B, H], aligned with dG rows
+  const T* hprev = hs + rnn_prev_states_slot(a.reverse) * BR;  // [S*B, R], aligned with dG rows
   P::gemm(true, false, G, I, S * B, dgi.data(), G, a.x, I, T(0), dw_ih, I);
   P::gemm(false, false, S * B, I, G, dgi.data(), G, a.w_ih, I, T(0), dx, I);
-  P::gemm(true, false, G, H, S * B, dgh, G, hprev, H, T(0), dw_hh, H);
+  P::gemm(true, false, G, R, S * B, dgh, G, hprev, R, T(0), dw_hh, R);
+  if (proj) P::gemm(true, false, R, H, S * B, dproj.data(), R, full.data(), H, T(0), dw_hr, H);
   // Bias gradients: column sums, as products with a vector of ones.
   const std::vector<T> ones(S * B, T(1));
   if (db_ih) P::gemm(true, false, G, 1, S * B, dgi.data(), G, ones.data(), 1, T(0), db_ih, 1);
@@ -390,23 +445,25 @@ void rnn_layer_forward_reference(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs,
 }
 template <class T>
 void rnn_layer_backward(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h, const T* grad_c, const T* hs,
-                        const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh) {
-  backward_impl<Fast>(a, grad_out, grad_h, grad_c, hs, cs, gates, dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh);
+                        const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh,
+                        T* dw_hr) {
+  backward_impl<Fast>(a, grad_out, grad_h, grad_c, hs, cs, gates, dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr);
 }
 template <class T>
 void rnn_layer_backward_reference(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h, const T* grad_c,
                                   const T* hs, const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih,
-                                  T* dw_hh, T* db_ih, T* db_hh) {
-  backward_impl<Reference>(a, grad_out, grad_h, grad_c, hs, cs, gates, dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh);
+                                  T* dw_hh, T* db_ih, T* db_hh, T* dw_hr) {
+  backward_impl<Reference>(a, grad_out, grad_h, grad_c, hs, cs, gates, dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh,
+                           dw_hr);
 }
 
 #define SOMA_RNN_INSTANTIATE(T)                                                                                  \
   template void rnn_layer_forward<T>(const RNNLayerArgs<T>&, T*, T*, T*, T*);                                    \
   template void rnn_layer_forward_reference<T>(const RNNLayerArgs<T>&, T*, T*, T*, T*);                          \
   template void rnn_layer_backward<T>(const RNNLayerArgs<T>&, const T*, const T*, const T*, const T*, const T*,  \
-                                      const T*, T*, T*, T*, T*, T*, T*, T*);                                      \
+                                      const T*, T*, T*, T*, T*, T*, T*, T*, T*);                                  \
   template void rnn_layer_backward_reference<T>(const RNNLayerArgs<T>&, const T*, const T*, const T*, const T*,  \
-                                                const T*, const T*, T*, T*, T*, T*, T*, T*, T*);
+                                                const T*, const T*, T*, T*, T*, T*, T*, T*, T*, T*);
 SOMA_RNN_INSTANTIATE(float)
 SOMA_RNN_INSTANTIATE(double)
 #undef SOMA_RNN_INSTANTIATE

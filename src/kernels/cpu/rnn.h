@@ -12,6 +12,10 @@
 // Variable lengths: a batch row b takes part in time step t only when t < lengths[b]; outside,
 // its state is carried unchanged and its output is zero (what PyTorch's packed sequences give).
 // A reverse layer walks t = T-1 .. 0, so each row starts at its own last valid step.
+//
+// LSTM with projections (proj > 0): the state h has P = proj columns, h = W_hr (o * tanh(c)), one
+// more product per step ([B, H] x W_hrᵀ) forward and one back; out, the h buffers, grad_out,
+// grad_h and dh0 are then [.., P] wide, w_hh is [4H, P], and backward also writes dw_hr [P, H].
 #include <cstdint>
 
 namespace soma::kernels {
@@ -33,26 +37,34 @@ struct RNNLayerArgs {
   const T* w_hh = nullptr;                       // [G*H, H]
   const T* b_ih = nullptr, *b_hh = nullptr;      // [G*H] each, or null (no bias)
   const int64_t* lengths = nullptr;              // [batch], each in [1, steps], or null (all full)
+  int64_t proj = 0;                              // LSTM only: P > 0 for projections, else 0
+  const T* w_hr = nullptr;                       // [P, H] with projections
 };
 
-// States live in buffers of steps + 1 slots of [batch, H]: the initial state in slot 0 (forward)
+// The width of the state h (and of the outputs): P with projections, else H.
+template <class T>
+int64_t rnn_state_width(const RNNLayerArgs<T>& a) { return a.proj > 0 ? a.proj : a.hidden; }
+
+// States live in buffers of steps + 1 slots of [batch, H] ([batch, P] for h with projections): the initial state in slot 0 (forward)
 // or slot `steps` (reverse), the state after time t in slot t + 1 (forward) or t (reverse), so the
 // previous states of all time steps are one contiguous block (rnn_prev_states).
 inline int64_t rnn_initial_slot(bool reverse, int64_t steps) { return reverse ? steps : 0; }
 inline int64_t rnn_final_slot(bool reverse, int64_t steps) { return reverse ? 0 : steps; }
 inline int64_t rnn_prev_states_slot(bool reverse) { return reverse ? 1 : 0; }
 
-// Fills out [steps, batch, H], the state buffers hs (and cs for LSTM; else null) whose initial
+// Fills out [steps, batch, rnn_state_width], the state buffers hs (and cs for LSTM; else null) whose initial
 // slot the caller has filled, and gates [steps, batch, rnn_saved_width].
 template <class T>
 void rnn_layer_forward(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs, T* gates);
 
 // From the gradients of out (null: zero), of the final h and c (null: zero) and what forward
-// saved, writes dx [steps, batch, I], dh0 and dc0 [batch, H] (dc0 for LSTM only), dw_ih, dw_hh and,
-// with bias, db_ih, db_hh. Every output pointer is required (the caller drops unneeded ones).
+// saved, writes dx [steps, batch, I], dh0 [batch, rnn_state_width] and dc0 [batch, H] (dc0 for
+// LSTM only), dw_ih, dw_hh, with bias db_ih, db_hh, and with projections dw_hr. Every output
+// pointer is required (the caller drops unneeded ones).
 template <class T>
 void rnn_layer_backward(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h, const T* grad_c, const T* hs,
-                        const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh);
+                        const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh,
+                        T* dw_hr = nullptr);
 
 // The same forward and backward as plain single-threaded loops (textbook GEMMs, std:: math): the
 // reference the fast path is tested against.
@@ -61,6 +73,6 @@ void rnn_layer_forward_reference(const RNNLayerArgs<T>& a, T* out, T* hs, T* cs,
 template <class T>
 void rnn_layer_backward_reference(const RNNLayerArgs<T>& a, const T* grad_out, const T* grad_h, const T* grad_c,
                                   const T* hs, const T* cs, const T* gates, T* dx, T* dh0, T* dc0, T* dw_ih,
-                                  T* dw_hh, T* db_ih, T* db_hh);
+                                  T* dw_hh, T* db_ih, T* db_hh, T* dw_hr = nullptr);
 
 }  // namespace soma::kernels

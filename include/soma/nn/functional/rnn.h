@@ -12,11 +12,14 @@ enum class RNNCellType { kRNNTanh, kRNNRelu, kLSTM, kGRU };
 struct RNNLayerWeights {
   Tensor w_ih, w_hh;
   Tensor b_ih, b_hh;  // both defined or both undefined (no bias)
+  // LSTM with projections: w_hr [P, H] maps o * tanh(c) to the state h [B, P]; w_hh is then
+  // [4H, P]. Undefined: no projections.
+  Tensor w_hr = {};
 };
 
 struct RNNLayerOutput {
-  Tensor output;  // [T, B, H]; zero past each sequence's length
-  Tensor h;       // [B, H], the state after each sequence's last valid step
+  Tensor output;  // [T, B, H] ([T, B, P] with projections); zero past each sequence's length
+  Tensor h;       // [B, H] ([B, P]), the state after each sequence's last valid step
   Tensor c;       // [B, H], LSTM only
 };
 
@@ -25,7 +28,8 @@ struct RNNLayerOutput {
 // backwards from each sequence's own last valid step (the second direction of a bidirectional
 // layer). Float32/float64. The whole layer is one fused kernel and one autograd node; its
 // backward is a hand-written backpropagation through time, and under create_graph the same
-// gradient is built from differentiable ops, so it can be differentiated again.
+// gradient is built from differentiable ops, so it can be differentiated again. An LSTM with
+// projections (weights.w_hr) is fused too: one more product per step, and dW_hr in backward.
 RNNLayerOutput rnn_layer(RNNCellType type, const Tensor& input, const Tensor& h0, const Tensor& c0,
                          const RNNLayerWeights& weights, const Tensor& lengths = {}, bool reverse = false);
 
