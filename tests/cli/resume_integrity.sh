@@ -37,6 +37,14 @@ for point in before-best before-last before-log; do
   "$soma" train "${lm[@]}" --steps 30 --out "$dir/lm_$point" --resume >/dev/null 2>&1
   same_outputs "$dir/lm_$point" "$dir/lm"
 done
+# BERT (dropout and masks draw random numbers): Ctrl-C between evaluations, then --resume.
+bert=(--model bert --data "$dir/text.txt" --layers 1 --heads 2 --width 16 --context 18 --batch-size 4
+      --eval-every 10 --steps 20 --seed 1 --threads 2)
+"$soma" train "${bert[@]}" --out "$dir/bert" >/dev/null 2>&1
+SOMA_TEST_INTERRUPT_AT=7 expect_exit 130 "$soma" train "${bert[@]}" --out "$dir/bert_int"
+"$soma" train "${bert[@]}" --out "$dir/bert_int" --resume >/dev/null 2>&1
+same_outputs "$dir/bert_int" "$dir/bert"
+
 # A diverged validation loss stops the run; last.ckpt and the log keep the last good evaluation
 # (one step more, evaluated at once: the training loss of that step was still finite).
 cp "$dir/lm_int/last.ckpt" "$dir/lm_good.ckpt"
