@@ -7,6 +7,7 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <utility>
 
 #include "soma/random.h"
 
@@ -63,7 +64,7 @@ struct DataLoader::Epoch {
   }
 
   void run() {
-    for (int64_t b = 0; b < batches; ++b) {
+    for (int64_t b = consumed; b < batches; ++b) {
       {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return stop || static_cast<int64_t>(queue.size()) < options.prefetch; });
@@ -129,13 +130,21 @@ std::vector<int64_t> DataLoader::order(int64_t epoch) const {
   return randperm(n, &gen).to_vector<int64_t>();
 }
 
+void DataLoader::start_at(int64_t epoch, int64_t batch) {
+  SOMA_CHECK(batch >= 0 && batch <= size(), "DataLoader: start_at: batch {} is outside the epoch's 0..{}", batch,
+             size());
+  epoch_ = epoch;
+  first_batch_ = batch;
+}
+
 DataLoader::Iterator DataLoader::begin() {
   auto e = std::make_shared<Epoch>();
   e->dataset = dataset_;
   e->options = options_;
   e->order = order(epoch_++);
   e->batches = size();
-  if (e->options.prefetch > 0 && e->batches > 0) e->worker = std::thread([p = e.get()] { p->run(); });
+  e->consumed = std::exchange(first_batch_, 0);
+  if (e->options.prefetch > 0 && e->consumed < e->batches) e->worker = std::thread([p = e.get()] { p->run(); });
   return Iterator(std::move(e));
 }
 

@@ -14,24 +14,28 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The path of `file` (or file.gz) in dir, or empty.
-std::string find_in(const std::string& dir, const std::string& file) {
-  for (const std::string& name : {file, file + ".gz"}) {
+// The path of `file` (or file.gz) in dir, or empty when neither exists. Something other than a
+// file under that name (a directory) is an error, not a reason to look elsewhere.
+std::string find_in(const std::string& name, const std::string& dir, const std::string& file) {
+  for (const std::string& candidate : {file, file + ".gz"}) {
+    const fs::path path = fs::path(dir) / candidate;
     std::error_code ec;
-    if (fs::is_regular_file(fs::path(dir) / name, ec)) return (fs::path(dir) / name).string();
+    const fs::file_status status = fs::status(path, ec);
+    if (!fs::exists(status)) continue;
+    SOMA_CHECK(fs::is_regular_file(status), "{}: '{}' is not a regular file (expected the IDX file {})", name,
+               path.string(), candidate);
+    return path.string();
   }
   return {};
 }
 
+// Where to look: options.root alone; else $SOMA_DATA and $SOMA_DATA/subdir alone (a directory
+// the user names must hold every file: no silent fallback to the installed data set for a split
+// it lacks); else the installed data set.
 std::vector<std::string> search_dirs(const std::string& root, const std::string& subdir) {
   if (!root.empty()) return {root};
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("SOMA_DATA"); env && *env) {
-    dirs.push_back(env);
-    dirs.push_back((fs::path(env) / subdir).string());
-  }
-  dirs.push_back("/usr/share/datasets/" + subdir);
-  return dirs;
+  if (const char* env = std::getenv("SOMA_DATA"); env && *env) return {env, (fs::path(env) / subdir).string()};
+  return {"/usr/share/datasets/" + subdir};
 }
 
 }  // namespace
@@ -64,19 +68,27 @@ MNIST::MNIST(const std::string& name, const std::string& subdir, std::vector<std
   const std::string image_file = prefix + "-images-idx3-ubyte", label_file = prefix + "-labels-idx1-ubyte";
   std::string images_path, labels_path;
   const std::vector<std::string> dirs = search_dirs(options.root, subdir);
+  std::string missing;  // what the first directory holding any of the two files lacks
   for (const std::string& dir : dirs) {
-    images_path = find_in(dir, image_file);
-    labels_path = find_in(dir, label_file);
+    images_path = find_in(name, dir, image_file);
+    labels_path = find_in(name, dir, label_file);
     if (!images_path.empty() && !labels_path.empty()) {
       root_ = dir;
       break;
     }
+    if (missing.empty() && (!images_path.empty() || !labels_path.empty()))
+      missing = (fs::path(dir) / (images_path.empty() ? image_file : label_file)).string();
   }
   if (root_.empty()) {
     std::string searched;
     for (const std::string& d : dirs) searched += (searched.empty() ? "" : ", ") + d;
-    SOMA_FAIL("{}: cannot find {} and {} (or .gz) in {}; pass options.root or set SOMA_DATA", name, image_file,
-              label_file, searched);
+    const char* env = std::getenv("SOMA_DATA");
+    const bool from_env = options.root.empty() && env && *env;
+    SOMA_CHECK(missing.empty(), "{}: {} (or .gz) is missing{}", name, missing,
+               from_env ? " (SOMA_DATA must hold both files of each split it is used for)" : "");
+    SOMA_FAIL("{}: cannot find {} and {} (or .gz) in {}{}", name, image_file, label_file, searched,
+              from_env ? " (the directories of SOMA_DATA; unset it to use the installed data set)"
+                       : "; pass options.root or set SOMA_DATA");
   }
   images_ = read_idx(images_path);
   const Tensor labels = read_idx(labels_path);

@@ -159,6 +159,26 @@ TEST(DataLoader, ShuffleReproducibleAndEveryExampleOnce) {
   EXPECT_EQ(a.epoch(), 2);
 }
 
+// Resuming mid-epoch: start_at(e, k) yields batches k.. of epoch e in the whole pass's order, with
+// and without the prefetch thread; the pass after it is epoch e + 1 from its first batch.
+TEST(DataLoader, StartAtContinuesAnEpochInItsOrder) {
+  const int64_t n = 103, bs = 8;
+  for (int64_t prefetch : {0, 2}) {
+    data::DataLoader loader(counting(n), {.batch_size = bs, .shuffle = true, .seed = 7, .prefetch = prefetch});
+    const std::vector<int64_t> order = loader.order(2);
+    loader.start_at(2, 5);
+    EXPECT_EQ(targets_of(loader), std::vector<int64_t>(order.begin() + 5 * bs, order.end())) << prefetch;
+    EXPECT_EQ(loader.epoch(), 3);
+    EXPECT_EQ(targets_of(loader), loader.order(3)) << prefetch;
+    loader.start_at(0, loader.size());  // interrupted after the last batch: nothing left
+    EXPECT_TRUE(targets_of(loader).empty());
+    EXPECT_EQ(targets_of(loader), loader.order(1));
+  }
+  data::DataLoader loader(counting(n), {.batch_size = bs});
+  expect_error([&] { loader.start_at(0, 15); }, "start_at: batch 15 is outside the epoch's 0..13");
+  expect_error([&] { loader.start_at(0, -1); }, "start_at: batch -1");
+}
+
 TEST(DataLoader, CustomCollateAndGenericDataset) {
   SlowDataset ds(7, 0);
   data::DataLoader loader(ds, {.batch_size = 3, .collate = [](const std::vector<data::Example>& ex) {

@@ -149,6 +149,28 @@ TEST(Mnist, SmallFilesInAGivenRoot) {
   expect_error([&] { data::MNIST("test", {.root = dir.file("")}); }, "should hold 3 uint8 labels");
 }
 
+// A SOMA_DATA directory is the only place looked in: a split or file it lacks, or a directory
+// where a file should be, is an error naming it (never the installed data set instead).
+TEST(Mnist, SomaDataMustHoldEveryFileItIsUsedFor) {
+  TempDir dir;
+  const char* previous = std::getenv("SOMA_DATA");
+  const std::string saved = previous ? previous : "";
+  ::setenv("SOMA_DATA", dir.file("").c_str(), 1);
+  data::write_idx(dir.file("t10k-images-idx3-ubyte"), zeros({2, 28, 28}, kUInt8));
+  data::write_idx(dir.file("t10k-labels-idx1-ubyte"), tensor({1, 2}, kUInt8));
+  EXPECT_EQ(data::FashionMNIST("test").size(), 2);
+  expect_error([] { data::FashionMNIST("train"); }, "cannot find train-images-idx3-ubyte and train-labels-idx1-ubyte");
+  expect_error([] { data::FashionMNIST("train"); }, "the directories of SOMA_DATA");
+  data::write_idx(dir.file("train-images-idx3-ubyte"), zeros({2, 28, 28}, kUInt8));
+  expect_error([] { data::FashionMNIST("train"); }, "train-labels-idx1-ubyte (or .gz) is missing (SOMA_DATA");
+  std::filesystem::create_directory(dir.file("train-labels-idx1-ubyte"));
+  expect_error([] { data::FashionMNIST("train"); }, "train-labels-idx1-ubyte' is not a regular file");
+  if (previous)
+    ::setenv("SOMA_DATA", saved.c_str(), 1);
+  else
+    ::unsetenv("SOMA_DATA");
+}
+
 // Fashion-MNIST as installed (Debian's dataset-fashion-mnist, or $SOMA_DATA). Expected values
 // from tests/golden/gen_data.py (gzip + struct + numpy).
 TEST(Mnist, FashionMnistFiles) {

@@ -22,6 +22,7 @@
 #include "language_model.h"
 #include "plot.h"
 #include "progress.h"
+#include "run_files.h"
 #include "soma/soma.h"
 
 namespace soma::cli {
@@ -173,15 +174,25 @@ std::unique_ptr<optim::Optimizer> make_lm_optimizer(const TrainConfig& cfg, nn::
   return models::configure_adamw(model, cfg.lr, cfg.weight_decay, {0.9, 0.999});
 }
 
-void write_lm_curve(const fs::path& path, const std::string& per, const std::vector<Evaluation>& train,
-                    const std::vector<Evaluation>& val) {
+void write_lm_curve(const fs::path& path, const std::string& per, const std::vector<nlohmann::json>& records) {
   std::vector<double> train_loss, val_loss, ppl, train_acc, val_acc;
-  for (const Evaluation& e : train) train_loss.push_back(e.loss), train_acc.push_back(e.accuracy);
-  for (const Evaluation& e : val) val_loss.push_back(e.loss), ppl.push_back(std::exp(e.loss)), val_acc.push_back(e.accuracy);
-  std::ofstream(path) << learning_curve_svg({{fmt::format("loss (nats/{})", per), {{"train", train_loss}, {"validation", val_loss}}},
-                                             {"validation perplexity", {{"validation", ppl}}},
-                                             {"accuracy", {{"train", train_acc}, {"validation", val_acc}}}});
+  for (const nlohmann::json& r : records) {
+    auto num = [&](const char* key) { return r.at(key).get<double>(); };
+    train_loss.push_back(num("train_loss")), train_acc.push_back(num("train_accuracy"));
+    val_loss.push_back(num("val_loss")), ppl.push_back(std::exp(num("val_loss"))), val_acc.push_back(num("val_accuracy"));
+  }
+  write_file_atomically(path, learning_curve_svg({{fmt::format("loss (nats/{})", per), {{"train", train_loss}, {"validation", val_loss}}},
+                                                  {"validation perplexity", {{"validation", ppl}}},
+                                                  {"accuracy", {{"train", train_acc}, {"validation", val_acc}}}}));
 }
+
+// The running loss and accuracy of the steps since the last evaluation (a checkpoint written
+// between evaluations carries them, so a resumed run reports the same train loss).
+struct RoundMeters {
+  double loss_sum = 0, accuracy_sum = 0, batches = 0;
+  double loss() const { return loss_sum / batches; }
+  double accuracy() const { return accuracy_sum / batches; }
+};
 
 }  // namespace
 
@@ -217,15 +228,20 @@ int run_language_model_training(const TrainConfig& cfg) {
   SOMA_CHECK(cfg.validation > 0 && cfg.validation < 1, "train: --validation must be in (0, 1), got {}", cfg.validation);
   if (cfg.threads > 0) set_num_threads(cfg.threads);
   manual_seed(cfg.seed);
-  fs::create_directories(cfg.out);
+  const fs::path out = cfg.out;
+  fs::create_directories(out);
+  remove_stale_temp_files(out);
 
   const std::string text = cfg.data == "kjv" ? data::kjv_bible_text() : data::read_text_file(cfg.data);
   std::unique_ptr<data::Tokenizer> tok;
-  const fs::path last_ckpt = fs::path(cfg.out) / "last.ckpt", best_ckpt = fs::path(cfg.out) / "best.ckpt";
+  const fs::path last_ckpt = out / "last.ckpt", best_ckpt = out / "best.ckpt", log_path = out / "metrics.jsonl";
   std::optional<io::Checkpoint> resumed;
   if (cfg.resume) {
     resumed = io::load_checkpoint(last_ckpt);
-    tok = data::tokenizer_from_json(resumed->user.at("tokenizer"), last_ckpt.string());
+    auto tok_json = resumed->user.find("tokenizer");
+    SOMA_CHECK(tok_json != resumed->user.end(), "train: checkpoint '{}' holds no tokenizer (not a language-model checkpoint)",
+               last_ckpt.string());
+    tok = data::tokenizer_from_json(tok_json->second, last_ckpt.string());
   } else {
     tok = make_tokenizer(cfg, text);
   }
@@ -235,45 +251,60 @@ int run_language_model_training(const TrainConfig& cfg) {
                                               : next_token_objective(shape, *tok, cfg.seed);
   nn::Module& model = *objective.model;
   auto [train, val] = data::TokenWindows(tok->encode(text), objective.window).split(1.0 - cfg.validation);
-  auto optimizer = make_lm_optimizer(cfg, model);
+  // The schedule's peak learning rate: --lr, or on resume without it the checkpoint's (its floor,
+  // a tenth of the peak, must not fall back to the default's).
+  TrainConfig lr_cfg = cfg;
+  if (resumed && !cfg.given.count("lr") && resumed->optimizer.count("group.0.initial_lr"))
+    lr_cfg.lr = resumed->optimizer.at("group.0.initial_lr").item();
+  auto optimizer = make_lm_optimizer(lr_cfg, model);
   // Linear warm-up over the first 5% of the steps, then a cosine decay to a tenth.
   const int64_t warmup = std::max<int64_t>(1, cfg.steps / 20);
   auto warm = std::make_shared<optim::LinearLR>(*optimizer, optim::LinearLROptions{.start_factor = 0.1, .total_iters = warmup});
   auto cosine = std::make_shared<optim::CosineAnnealingLR>(
-      *optimizer, optim::CosineAnnealingLROptions{.T_max = std::max<int64_t>(1, cfg.steps - warmup), .eta_min = cfg.lr / 10});
+      *optimizer, optim::CosineAnnealingLROptions{.T_max = std::max<int64_t>(1, cfg.steps - warmup), .eta_min = lr_cfg.lr / 10});
   optim::SequentialLR schedule(*optimizer, {warm, cosine}, {warmup});
 
+  // Resume: model, optimizer, RNG, the meters of the steps since the last evaluation and the
+  // metrics so far, all from last.ckpt; metrics.jsonl and the curve are rewritten from it.
+  int64_t step = 0, best_step = -1;
+  double best_loss = INFINITY;
+  RoundMeters round;
+  std::vector<nlohmann::json> records;
+  if (resumed) {
+    const auto& user = resumed->user;
+    step = resumed->step;
+    best_loss = user_number(user, "best_val_loss", last_ckpt);
+    best_step = user.count("best_step") ? static_cast<int64_t>(user_number(user, "best_step", last_ckpt)) : -1;
+    if (user.count("round_batches"))
+      round = {user_number(user, "round_loss_sum", last_ckpt), user_number(user, "round_accuracy_sum", last_ckpt),
+               user_number(user, "round_batches", last_ckpt)};
+    records = resumed_records(user, last_ckpt, log_path, step, {"step", "train_loss", "train_accuracy", "val_loss", "val_accuracy"});
+    model.load_state_dict(resumed->model);
+    // --lr with --resume: the schedule's peak learning rate from here on (see train.cpp).
+    if (cfg.given.count("lr")) {
+      const double old = override_lr(resumed->optimizer, cfg.lr);
+      std::fprintf(stderr, "peak learning rate %g from --lr (the checkpoint's was %g)\n", cfg.lr, old);
+    }
+    optimizer->load_state_dict(resumed->optimizer);
+    resumed->rng.restore();
+    for (int64_t i = 0; i < step; ++i) schedule.step();  // the schedule is a function of the step
+    check_best_checkpoint(best_ckpt, best_step, step);
+    std::fprintf(stderr, "resumed from %s at step %lld\n", last_ckpt.c_str(), static_cast<long long>(step));
+  }
+  auto write_history = [&] {  // metrics.jsonl and the curve, after last.ckpt which holds them too
+    write_file_atomically(log_path, records_to_jsonl(records));
+    write_lm_curve(out / "learning_curve.svg", objective.per, records);
+  };
+  write_history();
   std::fprintf(stderr,
                "soma train: %s (%lld parameters) on %s: %lld tokens (%s tokenizer, vocabulary %lld), context %lld, "
                "batch %lld, %s lr %g, %lld steps, %d threads\n",
                cfg.model.c_str(), static_cast<long long>(model.num_parameters()), cfg.data.c_str(),
                static_cast<long long>(train.tokens().numel() + val.tokens().numel()), cfg.tokenizer.c_str(),
                static_cast<long long>(shape.vocab), static_cast<long long>(shape.context),
-               static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), cfg.lr, static_cast<long long>(cfg.steps),
-               get_num_threads());
+               static_cast<long long>(cfg.batch_size), cfg.optimizer.c_str(), optimizer->initial_lrs().front(),
+               static_cast<long long>(cfg.steps), get_num_threads());
 
-  int64_t step = 0;
-  double best_loss = INFINITY;
-  std::vector<Evaluation> train_hist, val_hist;
-  const fs::path log_path = fs::path(cfg.out) / "metrics.jsonl";
-  if (resumed) {
-    model.load_state_dict(resumed->model);
-    optimizer->load_state_dict(resumed->optimizer);
-    step = resumed->step;
-    resumed->rng.restore();
-    best_loss = std::stod(resumed->user.at("best_val_loss"));
-    std::ifstream log(log_path);
-    for (std::string line; std::getline(log, line);) {
-      auto j = nlohmann::json::parse(line);
-      if (j["step"].get<int64_t>() > step) break;
-      train_hist.push_back({j["train_loss"], j.value("train_accuracy", 0.0)});
-      val_hist.push_back({j["val_loss"], j.value("val_accuracy", 0.0)});
-    }
-    for (int64_t i = 0; i < step; ++i) schedule.step();  // the schedule is a function of the step
-    std::fprintf(stderr, "resumed from %s at step %lld\n", last_ckpt.c_str(), static_cast<long long>(step));
-  } else {
-    std::ofstream(log_path, std::ios::trunc);
-  }
   auto save = [&](const fs::path& path) {
     io::Checkpoint ck;
     ck.model = model.state_dict();
@@ -282,7 +313,12 @@ int run_language_model_training(const TrainConfig& cfg) {
     ck.rng = io::RngState::capture();
     ck.user = to_user(shape);
     ck.user["tokenizer"] = tok->to_json();
-    ck.user["best_val_loss"] = fmt::format("{:.17g}", best_loss);
+    ck.user["best_val_loss"] = exact(best_loss);
+    ck.user["best_step"] = std::to_string(best_step);
+    ck.user["metrics"] = records_to_jsonl(records);
+    ck.user["round_loss_sum"] = exact(round.loss_sum);
+    ck.user["round_accuracy_sum"] = exact(round.accuracy_sum);
+    ck.user["round_batches"] = exact(round.batches);
     io::save_checkpoint(ck, path);
   };
 
@@ -290,9 +326,9 @@ int run_language_model_training(const TrainConfig& cfg) {
   auto previous_handler = std::signal(SIGINT, on_lm_sigint);
   const char* per = objective.per.c_str();
   while (step < cfg.steps) {
-    const int64_t round_steps = std::min(cfg.eval_every, cfg.steps - step);
+    // Evaluations fall on multiples of --eval-every (and the last step), resumed or not.
+    const int64_t round_steps = std::min(cfg.eval_every - step % cfg.eval_every, cfg.steps - step);
     ProgressBar bar(fmt::format("steps {}-{}", step + 1, step + round_steps), round_steps, stderr, "tokens");
-    metrics::RunningMean loss_meter, acc_meter;
     for (int64_t i = 0; i < round_steps; ++i) {
       // Each step's batch depends only on the seed and the step, so a resumed run sees the same data.
       Generator gen(cfg.seed * 1000003 + static_cast<uint64_t>(step));
@@ -306,9 +342,11 @@ int run_language_model_training(const TrainConfig& cfg) {
       optimizer->step();
       schedule.step();
       ++step;
-      loss_meter.add(loss_value);
-      acc_meter.add(static_cast<double>(batch.correct) / static_cast<double>(batch.predicted));
-      bar.update(cfg.batch_size * objective.window, loss_meter.mean(), acc_meter.mean());
+      round.loss_sum += loss_value;
+      round.accuracy_sum += static_cast<double>(batch.correct) / static_cast<double>(batch.predicted);
+      round.batches += 1;
+      bar.update(cfg.batch_size * objective.window, round.loss(), round.accuracy());
+      test_interrupt_point(step);
       if (interrupted.load()) {
         bar.finish();
         save(last_ckpt);
@@ -320,34 +358,41 @@ int run_language_model_training(const TrainConfig& cfg) {
     }
     bar.finish();
     const Evaluation v = validate(objective, val, cfg.batch_size);
-    train_hist.push_back({loss_meter.mean(), acc_meter.mean()});
-    val_hist.push_back(v);
+    // Diverged weights are not saved: last.ckpt keeps the last evaluation with a finite loss.
+    SOMA_CHECK(std::isfinite(v.loss), "train: the validation loss became {} at step {}; lower the learning rate ({} "
+               "holds the last evaluation with a finite loss)", v.loss, step, last_ckpt.string());
     const bool best = v.loss < best_loss;
-    if (best) best_loss = v.loss;
+    if (best) best_loss = v.loss, best_step = step;
     std::fprintf(stderr,
                  "  step %lld: train loss %.4f | validation loss %.4f nats/%s, perplexity %.2f, accuracy %.1f%%%s\n",
-                 static_cast<long long>(step), loss_meter.mean(), v.loss, per, std::exp(v.loss), 100 * v.accuracy,
+                 static_cast<long long>(step), round.loss(), v.loss, per, std::exp(v.loss), 100 * v.accuracy,
                  best ? "  (best)" : "");
-    std::ofstream(log_path, std::ios::app) << nlohmann::json{{"step", step},
-                                                             {"train_loss", loss_meter.mean()},
-                                                             {"train_accuracy", acc_meter.mean()},
-                                                             {"val_loss", v.loss},
-                                                             {"val_perplexity", std::exp(v.loss)},
-                                                             {"val_accuracy", v.accuracy},
-                                                             {"lr", schedule.last_lrs().front()}}
-                                                  .dump()
-                                           << "\n";
-    save(last_ckpt);
+    records.push_back({{"step", step},
+                       {"train_loss", round.loss()},
+                       {"train_accuracy", round.accuracy()},
+                       {"val_loss", v.loss},
+                       {"val_perplexity", std::exp(v.loss)},
+                       {"val_accuracy", v.accuracy},
+                       {"lr", schedule.last_lrs().front()}});
+    round = {};
+    // As in train.cpp: best.ckpt, then last.ckpt, then the log and curve rewritten from it.
+    test_kill_point("before-best", step);
     if (best) save(best_ckpt);
-    write_lm_curve(fs::path(cfg.out) / "learning_curve.svg", objective.per, train_hist, val_hist);
+    test_kill_point("before-last", step);
+    save(last_ckpt);
+    test_kill_point("before-log", step);
+    write_history();
   }
   std::signal(SIGINT, previous_handler);
 
-  io::save(model.state_dict(), (fs::path(cfg.out) / "model.safetensors").string(), to_user(shape));
-  tok->save((fs::path(cfg.out) / "tokenizer.json").string());
-  const Evaluation& last = val_hist.back();
+  io::save(model.state_dict(), (out / "model.safetensors").string(), to_user(shape));
+  tok->save((out / "tokenizer.json").string());
+  SOMA_CHECK(!records.empty(), "train: {} has no evaluation to report (--steps {} is not past its step)",
+             last_ckpt.string(), cfg.steps);
+  const nlohmann::json& last = records.back();
+  const double last_loss = last.at("val_loss").get<double>(), last_accuracy = last.at("val_accuracy").get<double>();
   std::printf("validation loss %.4f nats/%s (perplexity %.2f, accuracy %.1f%%) after %lld steps; outputs in %s\n",
-              last.loss, per, std::exp(last.loss), 100 * last.accuracy, static_cast<long long>(step), cfg.out.c_str());
+              last_loss, per, std::exp(last_loss), 100 * last_accuracy, static_cast<long long>(step), cfg.out.c_str());
   objective.demo(val);
   return 0;
 }

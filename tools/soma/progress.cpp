@@ -47,7 +47,7 @@ void ProgressBar::finish() { draw(true); }
 void ProgressBar::draw(bool final) {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? static_cast<double>(samples_) / elapsed : 0;
-  double eta = done_ > 0 ? elapsed * static_cast<double>(total_ - done_) / static_cast<double>(done_) : 0;
+  double eta = done_ > first_ ? elapsed * static_cast<double>(total_ - done_) / static_cast<double>(done_ - first_) : 0;
   constexpr int kWidth = 24;
   int filled = static_cast<int>(kWidth * done_ / total_);
   std::string bar(filled, '=');

@@ -14,6 +14,8 @@ class ProgressBar {
   ProgressBar(std::string label, int64_t total_batches, FILE* out = stderr, std::string unit = "samples");
   // After each batch: how many samples it had and the running metrics to show.
   void update(int64_t samples, double loss, double accuracy);
+  // A resumed epoch: `batches` of it were done before (they count in the bar, not in the rate).
+  void start_at(int64_t batches) { done_ = first_ = batches; }
   // Ends the line.
   void finish();
 
@@ -21,7 +23,7 @@ class ProgressBar {
   void draw(bool final);
 
   std::string label_, unit_;
-  int64_t total_, done_ = 0, samples_ = 0;
+  int64_t total_, done_ = 0, first_ = 0, samples_ = 0;
   double loss_ = 0, accuracy_ = 0;
   FILE* out_;
   bool tty_;

@@ -13,11 +13,14 @@
 #include "commands.h"
 #include "plot.h"
 #include "progress.h"
+#include "run_files.h"
 #include "soma/soma.h"
 
 namespace soma::cli {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 std::atomic<bool> interrupted{false};
 extern "C" void on_sigint(int) { interrupted.store(true); }
@@ -45,19 +48,75 @@ EpochStats evaluate(nn::Module& model, data::DataLoader& loader, Tensor* all_pre
   return {loss.mean(), acc.mean()};
 }
 
-void write_curve(const std::filesystem::path& path, const std::vector<EpochStats>& train,
-                 const std::vector<EpochStats>& val) {
-  auto series = [](const std::vector<EpochStats>& s, bool loss) {
-    std::vector<double> v;
-    for (const EpochStats& e : s) v.push_back(loss ? e.loss : e.accuracy);
-    return v;
-  };
-  auto both = [&](bool loss) {
-    std::vector<Series> s{{"train", series(train, loss)}};
-    if (!val.empty()) s.push_back({"validation", series(val, loss)});  // none with --validation 0
+// Where a run is and the running loss/accuracy of the epoch in progress (sums weighted by batch
+// size). A checkpoint written mid-epoch (Ctrl-C) carries it, so the resumed run continues at the
+// next batch and reports the epoch as an uninterrupted run would.
+struct Position {
+  int64_t epoch = 0, batch = 0, step = 0;  // epoch and batches done in it; optimizer steps in all
+  double loss_sum = 0, accuracy_sum = 0, samples = 0;
+  void add(double loss, double accuracy, double n) { loss_sum += loss * n, accuracy_sum += accuracy * n, samples += n; }
+  EpochStats stats() const { return {loss_sum / samples, accuracy_sum / samples}; }
+  void next_epoch() { *this = {.epoch = epoch + 1, .step = step}; }
+};
+
+// The model, optimizer, position and history of an image run: what last.ckpt and best.ckpt hold.
+struct RunState {
+  Position at;
+  double best_accuracy = -1;  // validation accuracy of best.ckpt (-1: none yet)
+  int64_t best_step = -1;
+  std::vector<nlohmann::json> records;  // one per finished epoch: metrics.jsonl
+};
+
+void write_curve(const fs::path& path, const std::vector<nlohmann::json>& records) {
+  std::vector<double> train_loss, train_acc, val_loss, val_acc;
+  for (const nlohmann::json& r : records) {
+    auto num = [&](const char* key) { return r.at(key).get<double>(); };
+    train_loss.push_back(num("train_loss")), train_acc.push_back(num("train_accuracy"));
+    if (r.contains("val_loss")) val_loss.push_back(num("val_loss")), val_acc.push_back(num("val_accuracy"));
+  }
+  auto both = [&](std::vector<double> train, std::vector<double> val) {
+    std::vector<Series> s{{"train", std::move(train)}};
+    if (!val.empty()) s.push_back({"validation", std::move(val)});  // none with --validation 0
     return s;
   };
-  std::ofstream(path) << learning_curve_svg({{"loss", both(true)}, {"accuracy", both(false)}});
+  write_file_atomically(path,
+                        learning_curve_svg({{"loss", both(train_loss, val_loss)}, {"accuracy", both(train_acc, val_acc)}}));
+}
+
+// metrics.jsonl and learning_curve.svg from the history (after last.ckpt, which holds it too).
+void write_history(const fs::path& out, const std::vector<nlohmann::json>& records) {
+  write_file_atomically(out / "metrics.jsonl", records_to_jsonl(records));
+  write_curve(out / "learning_curve.svg", records);
+}
+
+std::map<std::string, std::string> state_to_user(const TrainConfig& cfg, const RunState& run) {
+  return {{"model", cfg.model},
+          {"data", cfg.data},
+          {"best_accuracy", exact(run.best_accuracy)},
+          {"best_step", std::to_string(run.best_step)},
+          {"metrics", records_to_jsonl(run.records)},
+          {"epoch_batch", std::to_string(run.at.batch)},
+          {"epoch_loss_sum", exact(run.at.loss_sum)},
+          {"epoch_accuracy_sum", exact(run.at.accuracy_sum)},
+          {"epoch_samples", exact(run.at.samples)}};
+}
+
+// The run state last.ckpt holds (its model, optimizer and RNG are restored by the caller).
+RunState state_from_checkpoint(const io::Checkpoint& ck, const fs::path& file, const fs::path& log) {
+  RunState run;
+  const auto& user = ck.user;
+  run.at.epoch = ck.epoch;
+  run.at.step = ck.step;
+  run.best_accuracy = user_number(user, "best_accuracy", file);
+  // Checkpoints of an older soma have no position in the epoch (they were written at its start).
+  auto optional = [&](const char* key) { return user.count(key) ? user_number(user, key, file) : 0.0; };
+  run.best_step = user.count("best_step") ? static_cast<int64_t>(user_number(user, "best_step", file)) : -1;
+  run.at.batch = static_cast<int64_t>(optional("epoch_batch"));
+  run.at.loss_sum = optional("epoch_loss_sum");
+  run.at.accuracy_sum = optional("epoch_accuracy_sum");
+  run.at.samples = optional("epoch_samples");
+  run.records = resumed_records(user, file, log, ck.step, {"epoch", "step", "train_loss", "train_accuracy"});
+  return run;
 }
 
 }  // namespace
@@ -92,8 +151,9 @@ int run_training(const TrainConfig& cfg) {
   const bool validate = cfg.validation > 0;
   if (cfg.threads > 0) set_num_threads(cfg.threads);
   manual_seed(cfg.seed);
-  namespace fs = std::filesystem;
-  fs::create_directories(cfg.out);
+  const fs::path out = cfg.out;
+  fs::create_directories(out);
+  remove_stale_temp_files(out);
 
   // Data: the training split minus a validation hold-out, and the test split.
   data::MNISTOptions data_options;
@@ -107,90 +167,92 @@ int run_training(const TrainConfig& cfg) {
 
   auto model = models::by_name(cfg.model);
   auto optimizer = make_optimizer(cfg, model->parameters());
+
+  // Resume: model, optimizer, RNG, the position in the epoch and the metrics so far, all from
+  // last.ckpt; metrics.jsonl and the curve are rewritten from it (whatever a kill left there).
+  RunState run;
+  const fs::path last_ckpt = out / "last.ckpt", best_ckpt = out / "best.ckpt";
+  if (cfg.resume) {
+    io::Checkpoint ck = io::load_checkpoint(last_ckpt);
+    run = state_from_checkpoint(ck, last_ckpt, out / "metrics.jsonl");
+    SOMA_CHECK(run.at.batch <= train_loader.size(), "train: {} is at batch {} of an epoch of {} batches (another --batch-size?)",
+               last_ckpt.string(), run.at.batch, train_loader.size());
+    model->load_state_dict(ck.model);
+    // --lr with --resume sets the learning rate from here on (as setting param_group['lr'] after
+    // optimizer.load_state_dict does in PyTorch); without it the checkpoint's carries on.
+    if (cfg.given.count("lr")) {
+      const double old = override_lr(ck.optimizer, cfg.lr);
+      std::fprintf(stderr, "learning rate %g from --lr (the checkpoint's was %g)\n", cfg.lr, old);
+    }
+    optimizer->load_state_dict(ck.optimizer);
+    ck.rng.restore();
+    if (validate) check_best_checkpoint(best_ckpt, run.best_step, run.at.step);
+    std::fprintf(stderr, "resumed from %s at epoch %lld, batch %lld (step %lld)\n", last_ckpt.c_str(),
+                 static_cast<long long>(run.at.epoch + 1), static_cast<long long>(run.at.batch),
+                 static_cast<long long>(run.at.step));
+  }
+  write_history(out, run.records);
   std::fprintf(stderr, "soma train: %s (%lld parameters) on %s: %lld train / %lld validation / %lld test, %s lr %g, batch %lld, %d threads\n",
                cfg.model.c_str(), static_cast<long long>(model->num_parameters()), cfg.data.c_str(),
                static_cast<long long>(parts[0].size()), static_cast<long long>(parts[1].size()),
-               static_cast<long long>(test_set.size()), cfg.optimizer.c_str(), cfg.lr,
+               static_cast<long long>(test_set.size()), cfg.optimizer.c_str(), optimizer->lr(0),
                static_cast<long long>(cfg.batch_size), get_num_threads());
-
-  // Resume: model, optimizer, epoch, RNG and the metrics so far.
-  int64_t start_epoch = 0, step = 0;
-  double best_accuracy = -1;
-  std::vector<EpochStats> train_hist, val_hist;
-  const fs::path last_ckpt = fs::path(cfg.out) / "last.ckpt", best_ckpt = fs::path(cfg.out) / "best.ckpt";
-  const fs::path log_path = fs::path(cfg.out) / "metrics.jsonl";
-  if (cfg.resume) {
-    io::Checkpoint ck = io::load_checkpoint(last_ckpt.string());
-    model->load_state_dict(ck.model);
-    optimizer->load_state_dict(ck.optimizer);
-    start_epoch = ck.epoch;
-    step = ck.step;
-    ck.rng.restore();
-    best_accuracy = std::stod(ck.user.count("best_accuracy") ? ck.user["best_accuracy"] : "-1");
-    std::ifstream log(log_path);
-    for (std::string line; std::getline(log, line);) {
-      auto j = nlohmann::json::parse(line);
-      if (j["epoch"].get<int64_t>() > start_epoch) break;
-      train_hist.push_back({j["train_loss"], j["train_accuracy"]});
-      if (j.contains("val_loss")) val_hist.push_back({j["val_loss"], j["val_accuracy"]});
-    }
-    std::fprintf(stderr, "resumed from %s at epoch %lld\n", last_ckpt.c_str(), static_cast<long long>(start_epoch));
-  } else {
-    std::ofstream(log_path, std::ios::trunc);
-  }
-  auto save = [&](const fs::path& path, int64_t epoch) {
+  auto save = [&](const fs::path& path) {
     io::Checkpoint ck;
     ck.model = model->state_dict();
     ck.optimizer = optimizer->state_dict();
-    ck.epoch = epoch;
-    ck.step = step;
+    ck.epoch = run.at.epoch;
+    ck.step = run.at.step;
     ck.rng = io::RngState::capture();
-    ck.user = {{"model", cfg.model}, {"data", cfg.data}, {"best_accuracy", std::to_string(best_accuracy)}};
-    io::save_checkpoint(ck, path.string());
+    ck.user = state_to_user(cfg, run);
+    io::save_checkpoint(ck, path);
   };
 
   interrupted.store(false);
   auto previous_handler = std::signal(SIGINT, on_sigint);
-  for (int64_t epoch = start_epoch; epoch < cfg.epochs; ++epoch) {
-    train_loader.set_epoch(epoch);
-    ProgressBar bar(fmt::format("epoch {}/{}", epoch + 1, cfg.epochs), train_loader.size());
-    metrics::RunningMean loss_meter, acc_meter;
+  while (run.at.epoch < cfg.epochs) {
+    Position& at = run.at;
+    train_loader.start_at(at.epoch, at.batch);
+    ProgressBar bar(fmt::format("epoch {}/{}", at.epoch + 1, cfg.epochs), train_loader.size());
+    bar.start_at(at.batch);
     for (auto& [x, y] : train_loader) {
       Tensor logits = (*model)(x);
       Tensor loss = nn::functional::cross_entropy(logits, y);
       double loss_value = loss.item();
       SOMA_CHECK(std::isfinite(loss_value), "train: the loss became {} at step {} (epoch {}); lower the learning rate",
-                 loss_value, step + 1, epoch + 1);
+                 loss_value, at.step + 1, at.epoch + 1);
       optimizer->zero_grad();
       loss.backward();
       optimizer->step();
-      ++step;
-      double n = static_cast<double>(y.size(0));
-      loss_meter.add(loss_value, n);
+      ++at.step, ++at.batch;
       {
         NoGradGuard no_grad;
-        acc_meter.add(metrics::accuracy(logits.argmax(1), y), n);
+        at.add(loss_value, metrics::accuracy(logits.argmax(1), y), static_cast<double>(y.size(0)));
       }
-      bar.update(y.size(0), loss_meter.mean(), acc_meter.mean());
+      bar.update(y.size(0), at.stats().loss, at.stats().accuracy);
+      test_interrupt_point(at.step);
       if (interrupted.load()) {
         bar.finish();
-        save(last_ckpt, epoch);
+        save(last_ckpt);
         std::signal(SIGINT, previous_handler);
-        std::fprintf(stderr, "interrupted: saved %s (resume with --resume; epoch %lld restarts)\n", last_ckpt.c_str(),
-                     static_cast<long long>(epoch + 1));
+        std::fprintf(stderr, "interrupted: saved %s at step %lld (epoch %lld, batch %lld of %lld); --resume continues there\n",
+                     last_ckpt.c_str(), static_cast<long long>(at.step), static_cast<long long>(at.epoch + 1),
+                     static_cast<long long>(at.batch), static_cast<long long>(train_loader.size()));
         return 130;
       }
     }
     bar.finish();
-    EpochStats tr{loss_meter.mean(), acc_meter.mean()};
-    train_hist.push_back(tr);
-    nlohmann::json record{{"epoch", epoch + 1}, {"step", step}, {"train_loss", tr.loss}, {"train_accuracy", tr.accuracy}};
+    const EpochStats tr = at.stats();
+    nlohmann::json record{{"epoch", at.epoch + 1}, {"step", at.step}, {"train_loss", tr.loss}, {"train_accuracy", tr.accuracy}};
     bool best = false;
     if (validate) {
       EpochStats va = evaluate(*model, val_loader);
-      val_hist.push_back(va);
-      best = va.accuracy > best_accuracy;
-      if (best) best_accuracy = va.accuracy;
+      // Diverged weights are not saved: last.ckpt keeps the previous epoch.
+      SOMA_CHECK(std::isfinite(va.loss), "train: the validation loss became {} after epoch {} (step {}); lower the "
+                 "learning rate ({} holds the last epoch with a finite loss)", va.loss, at.epoch + 1, at.step,
+                 last_ckpt.string());
+      best = va.accuracy > run.best_accuracy;
+      if (best) run.best_accuracy = va.accuracy, run.best_step = at.step;
       std::fprintf(stderr, "  train loss %.4f acc %.4f | validation loss %.4f acc %.4f%s\n", tr.loss, tr.accuracy,
                    va.loss, va.accuracy, best ? "  (best)" : "");
       record["val_loss"] = va.loss;
@@ -198,16 +260,22 @@ int run_training(const TrainConfig& cfg) {
     } else {
       std::fprintf(stderr, "  train loss %.4f acc %.4f\n", tr.loss, tr.accuracy);
     }
-    std::ofstream(log_path, std::ios::app) << record.dump() << "\n";
-    save(last_ckpt, epoch + 1);
-    if (best) save(best_ckpt, epoch + 1);
-    write_curve(fs::path(cfg.out) / "learning_curve.svg", train_hist, val_hist);
+    // The saves of an epoch's end, in an order that a kill at any point leaves resumable: best.ckpt
+    // before last.ckpt (so last.ckpt never names a best that is not on disk), the log and curve
+    // after (rewritten from last.ckpt's history on resume).
+    run.records.push_back(record);
+    at.next_epoch();
+    test_kill_point("before-best", at.step);
+    if (best) save(best_ckpt);
+    test_kill_point("before-last", at.step);
+    save(last_ckpt);
+    test_kill_point("before-log", at.step);
+    write_history(out, run.records);
   }
   std::signal(SIGINT, previous_handler);
 
   // Final model weights and test metrics.
-  io::save(model->state_dict(), (fs::path(cfg.out) / "model.safetensors").string(),
-           {{"model", cfg.model}, {"data", cfg.data}});
+  io::save(model->state_dict(), (out / "model.safetensors").string(), {{"model", cfg.model}, {"data", cfg.data}});
   Tensor pred, target;
   EpochStats te = evaluate(*model, test_loader, &pred, &target);
   std::printf("%s", metrics::classification_report(pred, target, class_names).c_str());

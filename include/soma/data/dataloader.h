@@ -47,7 +47,10 @@ class DataLoader {
   int64_t size() const;
   // The epoch the next begin() starts (it counts up from 0; set it to resume or to replay one).
   int64_t epoch() const { return epoch_; }
-  void set_epoch(int64_t epoch) { epoch_ = epoch; }
+  void set_epoch(int64_t epoch) { epoch_ = epoch, first_batch_ = 0; }
+  // The next begin() continues epoch `epoch` at batch `batch` (0 <= batch <= size()), in the
+  // same order as a whole pass: a run resumed mid-epoch sees the batches it had not seen yet.
+  void start_at(int64_t epoch, int64_t batch);
   // The order in which epoch `epoch` visits the examples.
   std::vector<int64_t> order(int64_t epoch) const;
   const Dataset& dataset() const { return *dataset_; }
@@ -77,6 +80,7 @@ class DataLoader {
   DatasetPtr dataset_;
   LoaderOptions options_;
   int64_t epoch_ = 0;
+  int64_t first_batch_ = 0;  // where the next begin() starts (start_at); later ones start at 0
 };
 
 }  // namespace soma::data
