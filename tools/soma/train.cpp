@@ -83,9 +83,7 @@ int cmd_train(int argc, char** argv) {
 }
 
 int run_training(const TrainConfig& cfg) {
-  SOMA_CHECK(cfg.data == "fashion-mnist" || cfg.data == "mnist", "train: unknown data set '{}' (expected fashion-mnist or mnist)",
-             cfg.data);
-  SOMA_CHECK(cfg.epochs >= 1 && cfg.batch_size >= 1, "train: epochs and batch size must be positive");
+  validate(cfg);
   SOMA_CHECK(cfg.validation >= 0 && cfg.validation < 1, "train: --validation must be in [0, 1), got {}", cfg.validation);
   // --validation 0 trains on the whole training split (as the PyTorch reference recipe does);
   // there are then no validation metrics and no best.ckpt.
@@ -93,12 +91,13 @@ int run_training(const TrainConfig& cfg) {
   if (cfg.threads > 0) set_num_threads(cfg.threads);
   manual_seed(cfg.seed);
   namespace fs = std::filesystem;
-  fs::create_directories(cfg.out);
+  create_output_directory(cfg.out);
 
   // Data: the training split minus a validation hold-out, and the test split.
   data::MNISTOptions data_options;
   auto full_train = cfg.data == "mnist" ? data::MNIST("train", data_options) : data::FashionMNIST("train", data_options);
   auto test_set = cfg.data == "mnist" ? data::MNIST("test", data_options) : data::FashionMNIST("test", data_options);
+  check_image_data(cfg, full_train.size(), test_set.size(), full_train.root());
   const std::vector<std::string> class_names = full_train.classes();
   auto parts = data::random_split(std::move(full_train), {1.0 - cfg.validation, cfg.validation}, cfg.seed);
   data::DataLoader train_loader(parts[0], {.batch_size = cfg.batch_size, .shuffle = true, .seed = cfg.seed});
@@ -121,12 +120,13 @@ int run_training(const TrainConfig& cfg) {
   const fs::path log_path = fs::path(cfg.out) / "metrics.jsonl";
   if (cfg.resume) {
     io::Checkpoint ck = io::load_checkpoint(last_ckpt.string());
+    check_resumable(ck.user, cfg, last_ckpt.string());
     model->load_state_dict(ck.model);
     optimizer->load_state_dict(ck.optimizer);
     start_epoch = ck.epoch;
     step = ck.step;
     ck.rng.restore();
-    best_accuracy = std::stod(ck.user.count("best_accuracy") ? ck.user["best_accuracy"] : "-1");
+    best_accuracy = ck.user.count("best_accuracy") ? metadata_real(ck.user, "best_accuracy", last_ckpt, "train --resume") : -1;
     std::ifstream log(log_path);
     for (std::string line; std::getline(log, line);) {
       auto j = nlohmann::json::parse(line);
