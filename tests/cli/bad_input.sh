@@ -131,6 +131,8 @@ fails "unknown model 'mamba' (expected mlp, mlp-tiny, lenet, gpt, lstm, gru or b
 fails "repetition_penalty must be > 0 and finite, got inf" \
   "$soma" generate --checkpoint "$dir/gpt/last.ckpt" --repetition-penalty inf
 fails "--max-tokens must be >= 0, got -1" "$soma" generate --checkpoint "$dir/gpt/last.ckpt" --max-tokens -1
+fails "--vocab-size must be positive, got -5" \
+  "$soma" tokenizer train --kind bpe --vocab-size -5 --input "$dir/small.txt" --out "$dir/tok.json"
 # A tiny temperature is (nearly) greedy, not "invalid weight -nan".
 greedy=$("$soma" generate --checkpoint "$dir/gpt/last.ckpt" --prompt "In" --max-tokens 12 --temperature 0)
 tiny=$("$soma" generate --checkpoint "$dir/gpt/last.ckpt" --prompt "In" --max-tokens 12 --temperature 1e-300)
