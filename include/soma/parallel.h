@@ -5,7 +5,10 @@
 // the last bits between thread counts (OpenBLAS splits the work differently), as in PyTorch.
 namespace soma {
 
+// n in [1, max_num_threads()]; anything else is an Error.
 void set_num_threads(int n);
+// The most threads set_num_threads accepts: 4 per core (std::thread::hardware_concurrency).
+int max_num_threads();
 int get_num_threads();
 
 }  // namespace soma

@@ -27,7 +27,11 @@ namespace {
 class ScratchDir {
  public:
   explicit ScratchDir(const char* op) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "soma_bible_XXXXXX").string();
+    std::error_code ec;  // TMPDIR naming nothing, or a file
+    const std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+    SOMA_CHECK(!ec, "{}: no usable temporary directory (TMPDIR='{}'): {}", op,
+               std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "", ec.message());
+    std::string pattern = (tmp / "soma_bible_XXXXXX").string();
     SOMA_CHECK(::mkdtemp(pattern.data()) != nullptr, "{}: cannot create a temporary directory: {}", op,
                std::strerror(errno));
     path_ = pattern;

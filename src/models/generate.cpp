@@ -24,10 +24,25 @@ void check_options(const GenerationOptions& o, int64_t vocab) {
              o.temperature);
   SOMA_CHECK(o.top_k >= 0, "generate: top_k must be >= 0 (0 = off), got {}", o.top_k);
   SOMA_CHECK(o.top_p > 0 && o.top_p <= 1, "generate: top_p must be in (0, 1], got {}", o.top_p);
-  SOMA_CHECK(o.repetition_penalty > 0, "generate: repetition_penalty must be > 0, got {}", o.repetition_penalty);
+  SOMA_CHECK(o.repetition_penalty > 0 && std::isfinite(o.repetition_penalty),
+             "generate: repetition_penalty must be > 0 and finite, got {}", o.repetition_penalty);
   if (o.stop_token)
     SOMA_CHECK(*o.stop_token >= 0 && *o.stop_token < vocab, "generate: stop_token {} is out of range for vocabulary {}",
                *o.stop_token, vocab);
+}
+
+// row / t. A temperature so small that a score would overflow float (t = 1e-300) divides the
+// scores minus the row's highest instead: the same softmax, now finite, with all its mass on the
+// best tokens (greedy in the limit) instead of inf - inf = NaN.
+void divide_by_temperature(float* row, int64_t V, double t) {
+  double top = -std::numeric_limits<double>::infinity(), largest = 0;  // over the finite scores
+  for (int64_t v = 0; v < V; ++v)
+    if (std::isfinite(row[v])) top = std::max<double>(top, row[v]), largest = std::max<double>(largest, std::abs(row[v]));
+  const double shift = largest / t > std::numeric_limits<float>::max() ? top : 0.0;
+  for (int64_t v = 0; v < V; ++v) {
+    const double scaled = (row[v] - shift) / t;  // <= 0 when shifted; below float's range: -inf
+    row[v] = scaled < std::numeric_limits<float>::lowest() ? kNegInf : static_cast<float>(scaled);
+  }
 }
 
 // Keeps the k highest scores of a row (and any tied with the k-th), the rest to -inf.
@@ -56,6 +71,16 @@ void top_p_row(float* row, int64_t V, double p) {
     if (i > 0 && before >= p) row[v] = kNegInf;
     before += prob;
   }
+}
+
+constexpr int64_t kFirstChunk = 256;  // tokens of room for new tokens before the buffer first grows
+
+// seq [B, L] full, `left` more tokens to come (left >= 1) -> a copy with room for up to L more
+// (doubling, so appending n tokens costs O(n) copies), never more than needed.
+Tensor grown(const Tensor& seq, int64_t L, int64_t left) {
+  Tensor bigger = empty({seq.size(0), L + std::min(L, left)}, kInt64);
+  bigger.narrow(1, 0, L).copy_(seq);
+  return bigger;
 }
 
 // Restores a module's training mode when it goes out of scope.
@@ -90,8 +115,7 @@ Tensor next_token_scores(const Tensor& logits, const Tensor& sequences, const Ge
         if (seen[v]) row[v] = row[v] > 0 ? row[v] / pen : row[v] * pen;
     }
     if (o.temperature == 0) continue;
-    if (o.temperature != 1)
-      for (int64_t v = 0; v < V; ++v) row[v] = static_cast<float>(row[v] / o.temperature);
+    if (o.temperature != 1) divide_by_temperature(row, V, o.temperature);
     top_k_row(row, V, o.top_k);
     top_p_row(row, V, o.top_p);
   }
@@ -119,7 +143,10 @@ Tensor generate(LanguageModel& model, const Tensor& prompt, const GenerationOpti
   if (gpt) cache = KVCache(gpt->config, B, gpt->wte->weight.dtype());
   int64_t cache_start = 0;  // sequence position of the cache's first entry
 
-  Tensor seq = empty({B, T0 + o.max_new_tokens}, kInt64);
+  // The sequence so far grows with what is generated rather than being allocated for
+  // max_new_tokens up front: a stream may be asked for "endless" tokens (INT64_MAX) and stopped
+  // by its reader or a stop token.
+  Tensor seq = empty({B, T0 + std::min<int64_t>(o.max_new_tokens, kFirstChunk)}, kInt64);
   seq.narrow(1, 0, T0).copy_(prompt);
   int64_t L = T0;
   int64_t w = N > 0 && T0 > N ? T0 - N : 0;  // window start: the model sees seq[w, L)
@@ -147,6 +174,7 @@ Tensor generate(LanguageModel& model, const Tensor& prompt, const GenerationOpti
       if (o.stop_token && nx[b] == *o.stop_token) done[b] = 1;
       all_done = all_done && done[b];
     }
+    if (L == seq.size(1)) seq = grown(seq, L, o.max_new_tokens - step);
     seq.select(1, L).copy_(next);
     ++L;
     if (on_token) on_token(next);

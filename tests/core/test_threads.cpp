@@ -2,7 +2,11 @@
 // count (docs/core.md, "Threads"): loops split only the iteration space, never a sum's order.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "soma/soma.h"
+#include "error_of.h"
 
 using namespace soma;
 
@@ -30,5 +34,20 @@ TEST(Threads, ResultsDoNotDependOnTheThreadCount) {
     for (size_t i = 0; i < one.size(); ++i)
       EXPECT_EQ(one[i].to_vector<double>(), many[i].to_vector<double>()) << "result " << i << ", " << n << " threads";
   }
+  set_num_threads(old);
+}
+
+// A thread count far above the cores only costs memory (OpenBLAS buffers per thread; with an
+// address-space limit OpenBLAS retries a failed allocation forever), so it is refused.
+TEST(Threads, SetNumThreadsAcceptsOneToFourPerCore) {
+  const int old = get_num_threads();
+  const int most = max_num_threads();
+  EXPECT_EQ(most, 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  EXPECT_ERROR(set_num_threads(0), "expected 1 to");
+  EXPECT_ERROR(set_num_threads(-3), "got -3");
+  EXPECT_ERROR(set_num_threads(most + 1), fmt::format("expected 1 to {} threads", most));
+  EXPECT_EQ(get_num_threads(), old);  // unchanged by the refusals
+  set_num_threads(most);
+  EXPECT_EQ(get_num_threads(), most);
   set_num_threads(old);
 }

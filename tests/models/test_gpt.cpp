@@ -314,3 +314,45 @@ TEST(Generate, BadInputAndLongPrompts) {
   EXPECT_ERROR(models::generate(m, tensor({{1, 2}}, kInt64), {.max_new_tokens = -1}), "max_new_tokens must be >= 0");
   EXPECT_EQ(models::generate(m, tensor({{1, 2}}, kInt64), {.max_new_tokens = 0}).size(1), 2);
 }
+
+// A tiny temperature divides the scores by 1e-300: they must not overflow to inf - inf = NaN in
+// the softmax; the sampled tokens are then the greedy ones.
+TEST(Generate, TinyTemperatureBehavesLikeGreedy) {
+  manual_seed(8);
+  models::GPT m(small_config());
+  Tensor prompt = tensor({{1, 2, 3}, {7, 7, 0}}, kInt64);
+  const Tensor greedy = models::generate(m, prompt, {.max_new_tokens = 12, .temperature = 0});
+  for (double t : {1e-300, 1e-40, 4.9e-324})
+    EXPECT_TRUE(equal(models::generate(m, prompt, {.max_new_tokens = 12, .temperature = t, .seed = 3}), greedy)) << t;
+  Tensor scores = models::next_token_scores(tensor({{2.0, -1.0, 3.0, -INFINITY}}), tensor({{0}}, kInt64),
+                                            {.temperature = 1e-300});
+  EXPECT_FALSE(isnan(scores).any().item<bool>());
+  EXPECT_EQ(scores[0][2].item(), 0.0);  // the best token; the others at -inf
+  EXPECT_EQ(scores[0][0].item(), -INFINITY);
+  EXPECT_ERROR(models::next_token_scores(tensor({{1.0, 2.0}}), tensor({{0}}, kInt64), {.repetition_penalty = INFINITY}),
+               "repetition_penalty must be > 0 and finite, got inf");
+}
+
+// max_new_tokens is a bound, not a size: an "endless" stream (INT64_MAX, where T0 + n would
+// overflow) or 1e12 tokens must not be allocated up front; the reader stops it (here by throwing
+// from the callback, as a closed pipe would).
+TEST(Generate, HugeMaxNewTokensIsNotAllocatedUpFront) {
+  manual_seed(9);
+  models::GPT m(small_config());
+  struct Enough {};
+  for (int64_t n : {std::numeric_limits<int64_t>::max(), int64_t{1000000000000}}) {
+    int64_t made = 0;
+    try {
+      models::generate(m, tensor({{1, 2, 3}}, kInt64), {.max_new_tokens = n, .seed = 1}, [&](const Tensor&) {
+        if (++made == 600) throw Enough{};  // past the first growth of the buffer
+      });
+    } catch (const Enough&) {
+    }
+    EXPECT_EQ(made, 600) << n;
+  }
+  // The buffer grows as needed: 600 tokens come back whole, the prompt first.
+  Tensor prompt = tensor({{4, 5}}, kInt64);
+  Tensor out = models::generate(m, prompt, {.max_new_tokens = 600, .temperature = 0});
+  EXPECT_EQ(out.shape(), Shape({1, 602}));
+  EXPECT_TRUE(equal(out.narrow(1, 0, 2), prompt));
+}

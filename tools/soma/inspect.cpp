@@ -16,10 +16,17 @@ struct Loaded {
 };
 
 // The model a checkpoint was trained with, its weights loaded, in eval mode.
-Loaded load_model(const std::string& path) {
+Loaded load_model(const std::string& path, const char* op) {
   io::Checkpoint ck = io::load_checkpoint(path);
   SOMA_CHECK(ck.user.count("model"), "{}: not a checkpoint written by `soma train` (no model name)", path);
-  Loaded out{models::by_name(ck.user["model"]), ck.user.count("data") ? ck.user["data"] : "fashion-mnist"};
+  const std::string& model = ck.user["model"];
+  SOMA_CHECK(!is_language_model(model),
+             "{}: checkpoint '{}' is of the language model {}; this command needs an image classifier's (mlp, mlp-tiny "
+             "or lenet; use soma generate for {})",
+             op, path, model, model);
+  Loaded out{models::by_name(model), ck.user.count("data") ? ck.user["data"] : "fashion-mnist"};
+  SOMA_CHECK(out.data == "fashion-mnist" || out.data == "mnist",
+             "{}: checkpoint '{}': metadata 'data' must be fashion-mnist or mnist, got '{}'", op, path, out.data);
   out.model->load_state_dict(ck.model);
   out.model->eval();
   return out;
@@ -36,7 +43,7 @@ int cmd_eval(int argc, char** argv) {
   std::string checkpoint;
   app.add_option("--checkpoint", checkpoint, "a .ckpt file from soma train")->required();
   CLI11_PARSE(app, argc, argv);
-  Loaded m = load_model(checkpoint);
+  Loaded m = load_model(checkpoint, "eval");
   data::MNIST test = test_split(m.data);
   data::DataLoader loader(test, {.batch_size = 1000});
   NoGradGuard no_grad;
@@ -64,7 +71,7 @@ int cmd_predict(int argc, char** argv) {
   app.add_option("images", images, "PNG or PGM files")->required();
   app.add_flag("--invert", invert, "dark objects on a light background (Fashion-MNIST is light on dark)");
   CLI11_PARSE(app, argc, argv);
-  Loaded m = load_model(checkpoint);
+  Loaded m = load_model(checkpoint, "predict");
   const std::vector<std::string> classes = test_split(m.data).classes();
   NoGradGuard no_grad;
   for (const std::string& path : images) {

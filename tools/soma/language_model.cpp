@@ -47,20 +47,39 @@ std::map<std::string, std::string> to_user(const LMShape& s) {
           {"embedding", std::to_string(s.embedding)}};
 }
 
-LMShape from_user(const std::map<std::string, std::string>& user, const std::string& file) {
-  auto number = [&](const char* key) -> int64_t {
-    auto it = user.find(key);
-    SOMA_CHECK(it != user.end(), "generate: checkpoint '{}' has no '{}' (not a language-model checkpoint)", file, key);
-    try {
-      return std::stoll(it->second);
-    } catch (const std::exception&) {
-      SOMA_FAIL("generate: checkpoint '{}': '{}' is not a number ('{}')", file, key, it->second);
-    }
-  };
-  auto model = user.find("model");
-  SOMA_CHECK(model != user.end(), "generate: checkpoint '{}' names no model", file);
-  return {model->second, number("vocab"), number("context"), number("layers"),
-          number("heads"), number("width"),  number("embedding")};
+// The shape a language-model checkpoint's metadata records, checked against its weights before
+// any model is built: metadata saying vocab 1000000000 or context 1e12 (edited, or of another
+// file) must be an error, not an allocation of that size.
+LMShape from_user(const Metadata& user, const StateDict& weights, const std::string& file) {
+  const char* op = "generate";
+  const std::string& model = metadata_text(user, "model", file, op);
+  SOMA_CHECK(is_language_model(model),
+             "generate: checkpoint '{}' is of the image classifier {}; generate needs a language model's (gpt, lstm, gru "
+             "or bert; use soma eval or soma predict for {})",
+             file, model, model);
+  auto count = [&](const char* key) { return metadata_count(user, key, file, op); };
+  LMShape s{model, count("vocab"), count("context"), count("layers"), count("heads"), count("width"), count("embedding")};
+  // Each layer has tensors of its own, so a checkpoint holds more tensors than layers.
+  SOMA_CHECK(s.layers >= 1 && s.layers <= static_cast<int64_t>(weights.size()),
+             "generate: checkpoint '{}': metadata 'layers' {} does not fit its {} tensors", file, s.layers, weights.size());
+  // The tables whose shapes pin the vocabulary, context and widths, by model.
+  std::vector<std::pair<std::string, Shape>> pinned;
+  if (model == "gpt") pinned = {{"wte.weight", {s.vocab, s.width}}, {"wpe.weight", {s.context, s.width}}};
+  if (model == "lstm" || model == "gru") pinned = {{"emb.weight", {s.vocab, s.embedding}}, {"head.weight", {s.vocab, s.width}}};
+  if (model == "bert")
+    pinned = {{"bert.embeddings.word_embeddings.weight", {s.vocab, s.width}},
+              {"bert.embeddings.position_embeddings.weight", {s.context, s.width}}};
+  for (const auto& [name, shape] : pinned) {
+    auto it = weights.find(name);
+    SOMA_CHECK(it != weights.end(), "generate: checkpoint '{}' of a {} has no tensor '{}'", file, model, name);
+    SOMA_CHECK(it->second.shape() == shape,
+               "generate: checkpoint '{}': its metadata (vocab {}, context {}, width {}, embedding {}) expects '{}' of "
+               "shape {}, but the tensor is {}",
+               file, s.vocab, s.context, s.width, s.embedding, name, shape, it->second.shape());
+  }
+  SOMA_CHECK(s.heads <= s.width, "generate: checkpoint '{}': metadata 'heads' {} is more than its width {}", file, s.heads,
+             s.width);
+  return s;
 }
 
 // Model defaults are the reference benchmarks' configurations.
@@ -223,13 +242,12 @@ void apply_language_model_defaults(TrainConfig& cfg) {
 }
 
 int run_language_model_training(const TrainConfig& cfg) {
-  SOMA_CHECK(cfg.steps >= 1 && cfg.eval_every >= 1 && cfg.batch_size >= 1,
-             "train: steps, eval-every and batch size must be positive");
+  validate(cfg);
   SOMA_CHECK(cfg.validation > 0 && cfg.validation < 1, "train: --validation must be in (0, 1), got {}", cfg.validation);
   if (cfg.threads > 0) set_num_threads(cfg.threads);
   manual_seed(cfg.seed);
+  create_output_directory(cfg.out);
   const fs::path out = cfg.out;
-  fs::create_directories(out);
   remove_stale_temp_files(out);
 
   const std::string text = cfg.data == "kjv" ? data::kjv_bible_text() : data::read_text_file(cfg.data);
@@ -238,10 +256,8 @@ int run_language_model_training(const TrainConfig& cfg) {
   std::optional<io::Checkpoint> resumed;
   if (cfg.resume) {
     resumed = io::load_checkpoint(last_ckpt);
-    auto tok_json = resumed->user.find("tokenizer");
-    SOMA_CHECK(tok_json != resumed->user.end(), "train: checkpoint '{}' holds no tokenizer (not a language-model checkpoint)",
-               last_ckpt.string());
-    tok = data::tokenizer_from_json(tok_json->second, last_ckpt.string());
+    check_resumable(resumed->user, cfg, last_ckpt);
+    tok = data::tokenizer_from_json(metadata_text(resumed->user, "tokenizer", last_ckpt, "train --resume"), last_ckpt);
   } else {
     tok = make_tokenizer(cfg, text);
   }
@@ -251,6 +267,8 @@ int run_language_model_training(const TrainConfig& cfg) {
                                               : next_token_objective(shape, *tok, cfg.seed);
   nn::Module& model = *objective.model;
   auto [train, val] = data::TokenWindows(tok->encode(text), objective.window).split(1.0 - cfg.validation);
+  SOMA_CHECK(cfg.batch_size <= train.size(), "train: --batch-size {} is more than the {} training windows of {} tokens in '{}'",
+             cfg.batch_size, train.size(), objective.window, cfg.data);
   // The schedule's peak learning rate: --lr, or on resume without it the checkpoint's (its floor,
   // a tenth of the peak, must not fall back to the default's).
   TrainConfig lr_cfg = cfg;
@@ -273,11 +291,11 @@ int run_language_model_training(const TrainConfig& cfg) {
   if (resumed) {
     const auto& user = resumed->user;
     step = resumed->step;
-    best_loss = user_number(user, "best_val_loss", last_ckpt);
-    best_step = user.count("best_step") ? static_cast<int64_t>(user_number(user, "best_step", last_ckpt)) : -1;
+    best_loss = metadata_real(user, "best_val_loss", last_ckpt, "train --resume");
+    best_step = user.count("best_step") ? static_cast<int64_t>(metadata_real(user, "best_step", last_ckpt, "train --resume")) : -1;
     if (user.count("round_batches"))
-      round = {user_number(user, "round_loss_sum", last_ckpt), user_number(user, "round_accuracy_sum", last_ckpt),
-               user_number(user, "round_batches", last_ckpt)};
+      round = {metadata_real(user, "round_loss_sum", last_ckpt, "train --resume"), metadata_real(user, "round_accuracy_sum", last_ckpt, "train --resume"),
+               metadata_real(user, "round_batches", last_ckpt, "train --resume")};
     records = resumed_records(user, last_ckpt, log_path, step, {"step", "train_loss", "train_accuracy", "val_loss", "val_accuracy"});
     model.load_state_dict(resumed->model);
     // --lr with --resume: the schedule's peak learning rate from here on (see train.cpp).
@@ -405,20 +423,22 @@ int cmd_generate(int argc, char** argv) {
                "soma generate"};
   app.add_option("--checkpoint", checkpoint, "a checkpoint written by soma train --model gpt|lstm|gru|bert")->required();
   app.add_option("--prompt", prompt, "text to continue (bert: text with [MASK]s to fill in)")->capture_default_str();
-  app.add_option("--max-tokens", options.max_new_tokens)->capture_default_str();
+  app.add_option("--max-tokens", options.max_new_tokens, "tokens to generate (streamed: memory grows with those made)")
+      ->capture_default_str();
   app.add_option("--temperature", options.temperature, "0: greedy")->capture_default_str();
   CLI::Option* top_k = app.add_option("--top-k", options.top_k, "0: off (bert: tokens listed per mask, default 5)");
   app.add_option("--top-p", options.top_p, "1: off")->capture_default_str();
   app.add_option("--repetition-penalty", options.repetition_penalty)->capture_default_str();
-  app.add_option("--seed", options.seed)->capture_default_str();
+  app.add_option("--seed", options.seed)->check(seed_validator())->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   io::Checkpoint ck = io::load_checkpoint(checkpoint);
-  auto tok_json = ck.user.find("tokenizer");
-  SOMA_CHECK(tok_json != ck.user.end(), "generate: checkpoint '{}' holds no tokenizer (not a language-model checkpoint)",
-             checkpoint);
-  auto tok = data::tokenizer_from_json(tok_json->second, checkpoint);
-  const LMShape shape = from_user(ck.user, checkpoint);
+  SOMA_CHECK(options.max_new_tokens >= 0, "generate: --max-tokens must be >= 0, got {}", options.max_new_tokens);
+  const LMShape shape = from_user(ck.user, ck.model, checkpoint);
+  auto tok = data::tokenizer_from_json(metadata_text(ck.user, "tokenizer", checkpoint, "generate"), checkpoint);
+  SOMA_CHECK(tok->vocab_size() == shape.vocab,
+             "generate: checkpoint '{}': its tokenizer has {} tokens but the model's vocabulary is {}", checkpoint,
+             tok->vocab_size(), shape.vocab);
   if (shape.model == "bert") {
     fill_mask(shape, ck.model, *tok, prompt, top_k->count() ? options.top_k : 5);
     return 0;

@@ -1,5 +1,10 @@
 // The `soma` command-line program.
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
+#include <filesystem>
+#include <ios>
+#include <new>
 #include <string>
 
 #include "commands.h"
@@ -31,6 +36,12 @@ int usage(FILE* out) {
   return out == stdout ? 0 : 2;
 }
 
+// Reports an error the way every command does: "soma: error: ..." and exit status 1.
+int fail(const std::string& message) {
+  std::fprintf(stderr, "soma: error: %s\n", message.c_str());
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,7 +59,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "soma: unknown command '%s'\n", cmd.c_str());
     return usage(stderr);
   } catch (const soma::Error& e) {
-    std::fprintf(stderr, "soma: error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
+  }
+  // The commands turn bad input into a soma::Error naming the file or option; these are the
+  // last line, so that nothing escapes as "terminate called" (std::terminate, exit 134).
+  catch (const std::bad_alloc&) {
+    return fail("out of memory (a size in the options, a file or a checkpoint is too large for this machine)");
+  } catch (const std::filesystem::filesystem_error& e) {
+    return fail(e.what());
+  } catch (const nlohmann::json::exception& e) {
+    return fail(std::string("malformed JSON: ") + e.what());
+  } catch (const std::ios_base::failure& e) {
+    return fail(std::string("input/output failure: ") + e.what());
+  } catch (const std::exception& e) {
+    return fail(std::string("unexpected failure: ") + e.what());
+  } catch (...) {
+    return fail("unexpected failure (an exception that is not a std::exception)");
   }
 }

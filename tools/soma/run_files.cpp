@@ -116,19 +116,6 @@ double record_number(const nlohmann::json& record, const char* key, const std::s
   return it->get<double>();
 }
 
-double user_number(const std::map<std::string, std::string>& user, const std::string& key, const fs::path& file) {
-  auto it = user.find(key);
-  SOMA_CHECK(it != user.end(), "train: checkpoint '{}' has no \"{}\" (not written by this command?)", file.string(),
-             key);
-  const char* text = it->second.c_str();
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(text, &end);
-  SOMA_CHECK(end != text && *end == '\0' && errno != ERANGE, "train: checkpoint '{}': \"{}\" is '{}' (expected a number)",
-             file.string(), key, it->second);
-  return v;
-}
-
 std::vector<nlohmann::json> resumed_records(const std::map<std::string, std::string>& user, const fs::path& checkpoint,
                                             const fs::path& log, int64_t step, const std::vector<const char*>& required) {
   std::vector<nlohmann::json> records;

@@ -38,9 +38,6 @@ std::vector<nlohmann::json> records_from_jsonl(const std::string& text, const st
 // A record's numeric field (a missing, null or non-numeric one is an error naming source:line).
 double record_number(const nlohmann::json& record, const char* key, const std::string& source, size_t line);
 
-// A checkpoint's user entry `key` as a number; missing or non-numeric is an error naming the file.
-double user_number(const std::map<std::string, std::string>& user, const std::string& key,
-                   const std::filesystem::path& file);
 // "%.17g": a double that reads back bit for bit.
 std::string exact(double v);
 

@@ -36,7 +36,8 @@ int train(const TrainOptions& o) {
         data::CharTokenizer::train(text, {.special_tokens = o.special, .unk_token = o.unk}));
   } else {
     SOMA_CHECK(o.kind == "bpe", "soma tokenizer train: unknown --kind '{}' (expected char or bpe)", o.kind);
-    SOMA_CHECK(o.vocab_size > 0, "soma tokenizer train: --kind bpe needs --vocab-size N");
+    SOMA_CHECK(o.vocab_size != 0, "soma tokenizer train: --kind bpe needs --vocab-size N");
+    SOMA_CHECK(o.vocab_size > 0, "soma tokenizer train: --vocab-size must be positive, got {}", o.vocab_size);
     SOMA_CHECK(o.unk.empty(), "soma tokenizer train: --unk applies to --kind char only (BPE encodes any bytes)");
     tok = std::make_unique<data::BPETokenizer>(data::BPETokenizer::train(text, o.vocab_size, o.special));
   }

@@ -107,10 +107,10 @@ RunState state_from_checkpoint(const io::Checkpoint& ck, const fs::path& file, c
   const auto& user = ck.user;
   run.at.epoch = ck.epoch;
   run.at.step = ck.step;
-  run.best_accuracy = user_number(user, "best_accuracy", file);
+  run.best_accuracy = metadata_real(user, "best_accuracy", file, "train --resume");
   // Checkpoints of an older soma have no position in the epoch (they were written at its start).
-  auto optional = [&](const char* key) { return user.count(key) ? user_number(user, key, file) : 0.0; };
-  run.best_step = user.count("best_step") ? static_cast<int64_t>(user_number(user, "best_step", file)) : -1;
+  auto optional = [&](const char* key) { return user.count(key) ? metadata_real(user, key, file, "train --resume") : 0.0; };
+  run.best_step = user.count("best_step") ? static_cast<int64_t>(metadata_real(user, "best_step", file, "train --resume")) : -1;
   run.at.batch = static_cast<int64_t>(optional("epoch_batch"));
   run.at.loss_sum = optional("epoch_loss_sum");
   run.at.accuracy_sum = optional("epoch_accuracy_sum");
@@ -142,23 +142,22 @@ int cmd_train(int argc, char** argv) {
 }
 
 int run_training(const TrainConfig& cfg) {
-  SOMA_CHECK(cfg.data == "fashion-mnist" || cfg.data == "mnist", "train: unknown data set '{}' (expected fashion-mnist or mnist)",
-             cfg.data);
-  SOMA_CHECK(cfg.epochs >= 1 && cfg.batch_size >= 1, "train: epochs and batch size must be positive");
+  validate(cfg);
   SOMA_CHECK(cfg.validation >= 0 && cfg.validation < 1, "train: --validation must be in [0, 1), got {}", cfg.validation);
   // --validation 0 trains on the whole training split (as the PyTorch reference recipe does);
   // there are then no validation metrics and no best.ckpt.
   const bool validate = cfg.validation > 0;
   if (cfg.threads > 0) set_num_threads(cfg.threads);
   manual_seed(cfg.seed);
+  create_output_directory(cfg.out);
   const fs::path out = cfg.out;
-  fs::create_directories(out);
   remove_stale_temp_files(out);
 
   // Data: the training split minus a validation hold-out, and the test split.
   data::MNISTOptions data_options;
   auto full_train = cfg.data == "mnist" ? data::MNIST("train", data_options) : data::FashionMNIST("train", data_options);
   auto test_set = cfg.data == "mnist" ? data::MNIST("test", data_options) : data::FashionMNIST("test", data_options);
+  check_image_data(cfg, full_train.size(), test_set.size(), full_train.root());
   const std::vector<std::string> class_names = full_train.classes();
   auto parts = data::random_split(std::move(full_train), {1.0 - cfg.validation, cfg.validation}, cfg.seed);
   data::DataLoader train_loader(parts[0], {.batch_size = cfg.batch_size, .shuffle = true, .seed = cfg.seed});
@@ -174,6 +173,7 @@ int run_training(const TrainConfig& cfg) {
   const fs::path last_ckpt = out / "last.ckpt", best_ckpt = out / "best.ckpt";
   if (cfg.resume) {
     io::Checkpoint ck = io::load_checkpoint(last_ckpt);
+    check_resumable(ck.user, cfg, last_ckpt.string());
     run = state_from_checkpoint(ck, last_ckpt, out / "metrics.jsonl");
     SOMA_CHECK(run.at.batch <= train_loader.size(), "train: {} is at batch {} of an epoch of {} batches (another --batch-size?)",
                last_ckpt.string(), run.at.batch, train_loader.size());

@@ -28,8 +28,8 @@
 namespace soma::models {
 
 struct GenerationOptions {
-  int64_t max_new_tokens = 100;
-  double temperature = 1.0;          // 0: greedy (argmax)
+  int64_t max_new_tokens = 100;      // memory grows with the tokens made, not with this bound
+  double temperature = 1.0;          // 0: greedy (argmax); tiny ones (1e-300) approach greedy, never NaN
   int64_t top_k = 0;                 // keep the k highest-scoring tokens (ties kept); 0: all
   double top_p = 1.0;                // keep the smallest top set with probability >= top_p; 1: all
   double repetition_penalty = 1.0;   // CTRL: a token already in the row scores s / p if s > 0, else s * p
