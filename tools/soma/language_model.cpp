@@ -258,6 +258,9 @@ int run_language_model_training(const TrainConfig& cfg) {
   const fs::path log_path = fs::path(cfg.out) / "metrics.jsonl";
   if (resumed) {
     model.load_state_dict(resumed->model);
+    // The schedule is chainable (each lr follows from the last): replay it from the initial lr,
+    // then the optimizer's state sets the very lr it had saved.
+    for (int64_t i = 0; i < resumed->step; ++i) schedule.step();
     optimizer->load_state_dict(resumed->optimizer);
     step = resumed->step;
     resumed->rng.restore();
@@ -269,7 +272,6 @@ int run_language_model_training(const TrainConfig& cfg) {
       train_hist.push_back({j["train_loss"], j.value("train_accuracy", 0.0)});
       val_hist.push_back({j["val_loss"], j.value("val_accuracy", 0.0)});
     }
-    for (int64_t i = 0; i < step; ++i) schedule.step();  // the schedule is a function of the step
     std::fprintf(stderr, "resumed from %s at step %lld\n", last_ckpt.c_str(), static_cast<long long>(step));
   } else {
     std::ofstream(log_path, std::ios::trunc);
