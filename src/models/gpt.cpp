@@ -87,7 +87,9 @@ Tensor GPTBlock::attention(const Tensor& x, KVCache* cache, size_t layer) {
   Tensor q = heads(parts[0]), k = heads(parts[1]), v = heads(parts[2]);
   if (cache) std::tie(k, v) = cache->append(layer, k, v);
   const double p = dropout > 0 && is_training() ? dropout : 0.0;
-  Tensor y = F::scaled_dot_product_attention(q, k, v, {.attn_mask = {}, .is_causal = true, .dropout_p = p});  // [B, H, T, D]
+  // LowerRight: with a cache the T new queries follow the cached keys, and each sees them all.
+  Tensor y = F::scaled_dot_product_attention(
+      q, k, v, {.is_causal = true, .causal_variant = F::CausalVariant::LowerRight, .dropout_p = p});  // [B, H, T, D]
   return (*proj)(y.transpose(1, 2).reshape({B, T, C}));
 }
 

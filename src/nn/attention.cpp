@@ -22,9 +22,11 @@ namespace soma::nn::functional {
 using autograd::GradMask;
 using autograd::SavedTensor;
 
-Tensor causal_mask(int64_t tq, int64_t tk) {
-  SOMA_CHECK(tq >= 0 && tk >= tq, "causal_mask: need 0 <= Tq <= Tk, got Tq={} Tk={}", tq, tk);
-  return tril(ones({tq, tk}, kBool), tk - tq);
+Tensor causal_mask(int64_t tq, int64_t tk, CausalVariant variant) {
+  const bool lower_right = variant == CausalVariant::LowerRight;
+  SOMA_CHECK(tq >= 0 && tk >= 0, "causal_mask: need Tq >= 0 and Tk >= 0, got Tq={} Tk={}", tq, tk);
+  SOMA_CHECK(!lower_right || tk >= tq, "causal_mask: CausalVariant::LowerRight needs Tq <= Tk, got Tq={} Tk={}", tq, tk);
+  return tril(ones({tq, tk}, kBool), lower_right ? tk - tq : 0);
 }
 
 namespace {
@@ -45,8 +47,9 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor* v, const Atten
   SOMA_CHECK(is_floating(q.dtype()) && q.dtype() == k.dtype() && (!v || v->dtype() == q.dtype()),
              "{}: q, k, v need one floating-point dtype, got {}, {}, {}", kOp, dtype_name(q.dtype()),
              dtype_name(k.dtype()), v ? dtype_name(v->dtype()) : "-");
-  SOMA_CHECK(!o.is_causal || q.size(-2) <= k.size(-2), "{}: is_causal needs Tq <= Tk, got q {} and k {}", kOp,
-             q.shape(), k.shape());
+  SOMA_CHECK(!o.is_causal || o.causal_variant != CausalVariant::LowerRight || q.size(-2) <= k.size(-2),
+             "{}: is_causal with CausalVariant::LowerRight needs Tq <= Tk, got q {} and k {}", kOp, q.shape(),
+             k.shape());
   SOMA_CHECK(o.dropout_p >= 0 && o.dropout_p < 1, "{}: dropout_p must be in [0, 1), got {}", kOp, o.dropout_p);
   const Tensor& m = o.attn_mask;
   if (!m.defined()) return;
@@ -150,9 +153,10 @@ Tensor empty_in_layout_of(const Tensor& ref, const Shape& shape) {
 }
 
 kernels::AttentionShape kernel_shape(const Shape& batch, const Tensor& q, const Tensor& k, const Tensor& v,
-                                     double scale, bool causal) {
-  return {.batch = batch.numel(), .tq = q.size(-2), .tk = k.size(-2), .d = q.size(-1), .dv = v.size(-1),
-          .scale = scale, .causal = causal};
+                                     double scale, const AttentionOptions& o) {
+  const int64_t tq = q.size(-2), tk = k.size(-2);
+  return {.batch = batch.numel(), .tq = tq, .tk = tk, .d = q.size(-1), .dv = v.size(-1), .scale = scale,
+          .causal = o.is_causal, .causal_offset = o.causal_variant == CausalVariant::LowerRight ? tk - tq : 0};
 }
 
 // Gradients of q, k, v in differentiable ops (for create_graph): with P = attention_weights,
@@ -173,7 +177,7 @@ Tensor fused_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   if (o.attn_mask.defined()) batch = broadcast_shapes(batch, lead(o.attn_mask), kOp);
   const double scale = resolve_scale(q, o);
   const int64_t tq = q.size(-2), tk = k.size(-2);
-  const kernels::AttentionShape shape = kernel_shape(batch, q, k, v, scale, o.is_causal);
+  const kernels::AttentionShape shape = kernel_shape(batch, q, k, v, scale, o);
   Tensor out, lse = empty(with_tail(batch, tq, 1), q.dtype());
   dispatch_float(q.dtype(), [&]<class T>() {
     const KernelRows<T> qr(q, batch), kr(k, batch), vr(v, batch);
@@ -220,7 +224,7 @@ Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOption
   check_inputs(q, k, nullptr, options);
   Tensor scores = q.matmul(k.transpose(-2, -1)) * resolve_scale(q, options);  // [..., Tq, Tk]
   Tensor keep;                                                                 // bool, true = may attend
-  if (options.is_causal) keep = causal_mask(q.size(-2), k.size(-2));
+  if (options.is_causal) keep = causal_mask(q.size(-2), k.size(-2), options.causal_variant);
   if (options.attn_mask.defined()) {
     if (options.attn_mask.dtype() == kBool)
       keep = keep.defined() ? logical_and(keep, options.attn_mask) : options.attn_mask;

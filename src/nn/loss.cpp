@@ -262,7 +262,8 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int p, doubl
   const int64_t C = x.size(1);
   check_labels("multi_margin_loss", t, C);
   check_class_weight("multi_margin_loss", weight, C, input.dtype());
-  Tensor m = clamp_min(x - gather(x, 1, t.unsqueeze(1)) + margin, 0);
+  // relu, not clamp: PyTorch counts only terms > 0, so a term exactly 0 gets no gradient.
+  Tensor m = soma::relu(x - gather(x, 1, t.unsqueeze(1)) + margin);
   if (p == 2) m = m * m;
   if (weight.defined()) m = m * weight.index_select(0, t).unsqueeze(1);
   Tensor loss = sum(m * (1.0 - one_hot(t, C).to(x.dtype())), {1}) / static_cast<double>(C);

@@ -237,7 +237,19 @@ Tensor var(const Tensor& a, const Dims& dims, bool unbiased, bool keepdim) {
 
 Tensor std(const Tensor& a, const Dims& dims, bool unbiased, bool keepdim) {
   check_floating(a, "std");
-  return sqrt(var(a, dims, unbiased, keepdim));
+  Tensor v = var(a, dims, unbiased, keepdim);
+  if (!autograd::needs_grad(v)) return sqrt(v);
+  // sqrt's gradient g / (2 std) is 0 / 0 where all values are equal; PyTorch sets it to 0 there
+  // (and so its double backward). There the denominator is computed from 1 instead of var, so
+  // that under create_graph no 0 * inf = nan flows back through sqrt or where.
+  Tensor out = sqrt(v.detach());
+  autograd::record("std", out, {v}, [sv = SavedTensor(v), sy = SavedTensor::output(out)](const Tensor& g,
+                                                                                          GradMask) -> TensorList {
+    const Tensor spread = ne(sy.get(), 0.0);
+    const Tensor y = is_grad_enabled() ? sqrt(where(spread, sv.get(), 1.0)) : where(spread, sy.get(), 1.0);
+    return {where(spread, g / (y * 2.0), 0.0)};
+  });
+  return out;
 }
 
 Tensor prod(const Tensor& a, const Dims& dims, bool keepdim) {

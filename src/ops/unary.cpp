@@ -178,11 +178,15 @@ Tensor abs(const Tensor& a) {
 }
 
 Tensor sign(const Tensor& a) {
-  // The derivative of sign is zero almost everywhere: no graph.
-  return ops::unary_forward(a.detach(), a.dtype(), [](auto x) {
+  Tensor out = ops::unary_forward(a.detach(), a.dtype(), [](auto x) {
     using T = decltype(x);
     return static_cast<T>((T(0) < x) - (x < T(0)));
   });
+  // The derivative is zero (at 0 too), as in PyTorch: a node, so grad() through sign works, whose
+  // gradient is a constant zero (no graph of its own under create_graph).
+  if (autograd::needs_grad(a))
+    autograd::record("sign", out, {a}, [](const Tensor& g, GradMask) -> TensorList { return {zeros_like(g)}; });
+  return out;
 }
 
 Tensor Tensor::exp() const { return soma::exp(*this); }

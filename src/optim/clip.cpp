@@ -28,9 +28,13 @@ double clip_grad_norm_(const TensorList& params, double max_norm, double norm_ty
   }
   if (!inf) total = std::pow(total, 1.0 / norm_type);
   SOMA_CHECK(!error_if_nonfinite || std::isfinite(total),
-             "clip_grad_norm_: the total norm of order {} of the gradients is non-finite ({})", norm_type, total);
-  const double coef = std::min(1.0, max_norm / (total + 1e-6));
-  if (coef < 1.0 || std::isnan(coef))
+             "clip_grad_norm_: the total norm of order {} of the gradients is non-finite ({}), so it cannot be "
+             "clipped; set error_if_nonfinite = false to scale the gradients by it anyway",
+             norm_type, total);
+  // As torch.clamp(coef, max=1): a nan norm gives a nan coefficient (std::min(1, nan) would be
+  // 1 and leave the gradients as they are), an infinite one 0.
+  const double coef = std::isnan(total) ? total : std::min(1.0, max_norm / (total + 1e-6));
+  if (!(coef == 1.0))
     for (const Tensor& g : grads) Tensor(g).mul_(coef);
   return total;
 }

@@ -138,14 +138,24 @@ LineSearch strong_wolfe(const Obj& obj, double t, const Vec& d, double f, const 
   double bracket[2], bracket_f[2], bracket_gtd[2] = {0, 0};
   Vec bracket_g[2];
   int size = 2;
+  auto bracket_with_previous = [&] {
+    bracket[0] = t_prev, bracket[1] = t, bracket_f[0] = f_prev, bracket_f[1] = f_new;
+    bracket_g[0] = g_prev, bracket_g[1] = g_new, bracket_gtd[0] = gtd_prev, bracket_gtd[1] = gtd_new;
+  };
   while (ls_iter < max_ls) {
-    if (f_new > f + c1 * t * gtd || (ls_iter > 1 && f_new >= f_prev) || gtd_new >= 0) {
-      bracket[0] = t_prev, bracket[1] = t, bracket_f[0] = f_prev, bracket_f[1] = f_new;
-      bracket_g[0] = g_prev, bracket_g[1] = g_new, bracket_gtd[0] = gtd_prev, bracket_gtd[1] = gtd_new;
+    // PyTorch's order: sufficient decrease fails -> bracket; the curvature condition holds ->
+    // done (also when the slope has turned positive, a step that overshoots slightly); only
+    // then a positive slope brackets.
+    if (f_new > f + c1 * t * gtd || (ls_iter > 1 && f_new >= f_prev)) {
+      bracket_with_previous();
       break;
     }
     if (std::abs(gtd_new) <= -c2 * gtd) {
       bracket[0] = t, bracket_f[0] = f_new, bracket_g[0] = g_new, size = 1, done = true;
+      break;
+    }
+    if (gtd_new >= 0) {
+      bracket_with_previous();
       break;
     }
     const double min_step = t + 0.01 * (t - t_prev), max_step = t * 10, tmp = t;

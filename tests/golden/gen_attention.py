@@ -19,7 +19,9 @@ def wave(shape, a, b):
     return torch.sin(a * torch.arange(n, dtype=torch.float64) + b).reshape(shape)
 
 
-def attention(q, k, v, keep=None, bias=None, causal=False, scale=None):
+# causal: "upper_left" is PyTorch's is_causal (torch.ones(Tq, Tk).tril(0)); "lower_right" is
+# aligned to the end of the keys (tril(Tk - Tq)), torch.nn.attention.bias.causal_lower_right.
+def attention(q, k, v, keep=None, bias=None, causal=None, scale=None):
     tq, tk = q.shape[-2], k.shape[-2]
     scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
     s = q @ k.transpose(-2, -1) * scale
@@ -27,7 +29,7 @@ def attention(q, k, v, keep=None, bias=None, causal=False, scale=None):
         s = s + bias
     allowed = torch.ones(s.shape, dtype=torch.bool)
     if causal:
-        allowed = allowed & torch.ones(tq, tk, dtype=torch.bool).tril(tk - tq)
+        allowed = allowed & torch.ones(tq, tk, dtype=torch.bool).tril(0 if causal == "upper_left" else tk - tq)
     if keep is not None:
         allowed = allowed & keep
     s = s.masked_fill(~allowed, float("-inf"))
@@ -50,7 +52,8 @@ def case(name, tq, tk, **kw):
 
 
 case("Plain", 4, 6)
-case("Causal", 4, 6, causal=True, scale=0.8)
+case("Causal", 4, 6, causal="lower_right", scale=0.8)
+case("CausalUpperLeft", 4, 6, causal="upper_left", scale=0.8)
 keep = wave([4, 6], 2.1, 0.3) > -0.3  # bool [Tq, Tk]
 keep[2] = False  # one query sees no key
 case("BoolMask", 4, 6, keep=keep)

@@ -29,6 +29,10 @@ const std::vector<double> kBiasMaskOut = {-0.025157337351820314, 0.2212223919464
 const std::vector<double> kBiasMaskDq = {-0.1163800571246384, -0.11758408123067084, 0.05347284913643279, -0.30476036891651864, -0.036966571329264404, 0.28498333985882757, -0.34865149509419413, -0.23820099021577348, 0.22121452337432165, -0.04943927603091611, -0.09213479149806009, 0.00014737842831272696, 0.1635019257496343, -0.09565317737142796, -0.21467615155178743, 0.06922456586646347, -0.32106389727524115, -0.24099299873600577, 0.09163519209400496, -0.1928925872938617, -0.19483227439695194, 0.17446857059471294, -0.08616921013264993, -0.22056889614269193};  // shape [1, 2, 4, 3]
 const std::vector<double> kBiasMaskDk = {0.09854638880744393, 0.06534005687590497, 0.001403275229076125, -0.0677291171430288, -0.042356367553856904, 0.002937243532393538, -0.050255027042899976, 0.04599162381781721, 0.12060769535806935, 0.01468226936853194, -0.055804218701688106, -0.10004511075153413, -0.004300618171383185, -0.017922948672046298, -0.02311583635844782, 0.009056104181336113, 0.004751854233869145, -0.0017872670095570478, -0.061338453352983144, -0.018861920541773602, 0.032485668225870463, 0.001580838601855994, 0.012352475518216496, 0.017314550185605605, -0.01970241048172041, -0.006109227202799195, 0.010357221088906755, -0.11037116631335989, -0.1038919094870086, -0.04855066427305172, 0.11710494269749107, 0.024513369474791307, -0.0796072244438667, 0.07272624884871634, 0.09199721223857368, 0.06800044921653564};  // shape [1, 2, 6, 3]
 const std::vector<double> kBiasMaskDv = {0.6094487794340862, 0.5809382230539438, 0.8390950534186302, 0.721674770566395, 0.7110101139534507, 0.6846731152988188, 0.37692869085280134, 0.3472123163518819, 0.1584962361853048, 0.13671707312986653, 0.0568827891632961, 0.055388194235368345, -0.2022906566346871, -0.20283147262816878, -0.1488304964399722, -0.15426866323489885, -0.13545582994784083, -0.1288021697812617, -0.2569339850943848, -0.2722204914972826, -0.5943251384784878, -0.5938366864253193, -1.3882708267029633, -1.3309883357422767};  // shape [1, 2, 6, 2]
+const std::vector<double> kCausalUpperLeftOut = {-0.19866933079506122, 0.644217687237691, 0.05596264101312534, 0.6344965551361367, 0.6053674142238094, 0.2591281680835297, -0.32348566028726844, 0.15036009049958032, -0.9227754216128073, -0.8754521746884276, -0.5142874740647077, -0.0419249599243291, 0.13274754218328005, -0.007822346097571764, 0.10246558243672696, 0.2915756592993351};  // shape [1, 2, 4, 2]
+const std::vector<double> kCausalUpperLeftDq = {0.0, 0.0, 0.0, -0.19009369689940694, -0.2362995968739278, 0.0636739661629311, -0.5921138521549457, -0.21910537872949165, 0.47489298784397455, -0.0186742040555302, -0.0905051611354945, -0.029745845120918497, 0.0, 0.0, 0.0, -0.6592572357384592, 0.27452413070014753, 0.8061270025214042, -0.6594257609758357, -0.5557432125215377, 0.3621044442446839, -0.11808928061357604, -0.19715758238977987, 0.012610435926133003};  // shape [1, 2, 4, 3]
+const std::vector<double> kCausalUpperLeftDk = {-0.08436246908137195, 0.011989243435005452, 0.10270222742680347, -0.1754261979371726, -0.22917704272406936, -0.17514234332776307, 0.2701093541934448, 0.28173960325012415, 0.160863314595533, -0.01032068717490024, -0.06455180396106029, -0.08842319869457345, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.2725173508073658, 0.017970667094456928, 0.3000067994623374, 0.4186164213518192, 0.40826857481561113, 0.20590563817116672, -0.18451338239618403, -0.4363011327273156, -0.48288964294353615, 0.038414311851730665, 0.010061890817247614, -0.023022794689967985, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [1, 2, 6, 3]
+const std::vector<double> kCausalUpperLeftDv = {1.4392467422908855, 1.6327886983032018, 0.8903839215923157, 0.7054622031359399, 0.2383216765593056, 0.16517626928291576, 0.18390932256506284, 0.02317652191421714, 0.0, 0.0, 0.0, 0.0, -1.1659294803143176, -1.449298341583781, -0.8100724573922278, -0.7045192158435006, -0.681475716972091, -0.5011740110689803, -0.06862927861969977, -0.027956250812946105, 0.0, 0.0, 0.0, 0.0};  // shape [1, 2, 6, 2]
 // The closed-form inputs of gen_attention.py: wave(shape, a, b)[i] = sin(a i + b).
 Tensor wave(const Shape& shape, double a, double b, DType dtype = kFloat64) {
   std::vector<double> v(shape.numel());
@@ -74,15 +78,18 @@ TEST(Attention, ValuesAndGradsMatchPyTorch) {
     EXPECT_STREQ(out.grad_fn()->name(), "scaled_dot_product_attention");  // the fused node
     return out;
   };
-  const F::AttentionOptions plain{}, causal{.is_causal = true, .scale = 0.8}, keep{.attn_mask = golden_keep()},
-      bias{.attn_mask = wave({2, 1, 6}, 0.5, 1.0) * 2.0};
+  const F::AttentionOptions plain{}, causal{.is_causal = true, .scale = 0.8},
+      causal_lower_right{.is_causal = true, .causal_variant = F::CausalVariant::LowerRight, .scale = 0.8},
+      keep{.attn_mask = golden_keep()}, bias{.attn_mask = wave({2, 1, 6}, 0.5, 1.0) * 2.0};
   for (auto [dtype, tol] : {std::pair{kFloat64, 1e-10}, std::pair{kFloat32, 1e-5}}) {
     SCOPED_TRACE(dtype_name(dtype));
     for (auto* attend : {+fused, +[](const Tensor& q, const Tensor& k, const Tensor& v, const F::AttentionOptions& o) {
            return composed(q, k, v, o);
          }}) {
       check_golden({kPlainOut, kPlainDq, kPlainDk, kPlainDv}, plain, dtype, tol, attend);
-      check_golden({kCausalOut, kCausalDq, kCausalDk, kCausalDv}, causal, dtype, tol, attend);
+      check_golden({kCausalUpperLeftOut, kCausalUpperLeftDq, kCausalUpperLeftDk, kCausalUpperLeftDv}, causal, dtype,
+                   tol, attend);
+      check_golden({kCausalOut, kCausalDq, kCausalDk, kCausalDv}, causal_lower_right, dtype, tol, attend);
       check_golden({kBoolMaskOut, kBoolMaskDq, kBoolMaskDk, kBoolMaskDv}, keep, dtype, tol, attend);
       check_golden({kBiasMaskOut, kBiasMaskDq, kBiasMaskDk, kBiasMaskDv}, bias, dtype, tol, attend);
     }
@@ -99,7 +106,8 @@ TEST(Attention, FusedMatchesComposed) {
   Tensor v = randn({B, 1, Tk, Dv}, kFloat32, &gen), g = randn({B, H, Tq, Dv}, kFloat32, &gen);
   const std::vector<F::AttentionOptions> cases = {
       {},
-      {.is_causal = true},                                                           // Tq < Tk: aligned to the end
+      {.is_causal = true},                                                           // Tq < Tk: from the first key
+      {.is_causal = true, .causal_variant = F::CausalVariant::LowerRight},           // Tq < Tk: to the last key
       {.attn_mask = rand({B, 1, Tq, Tk}, kFloat32, &gen) > 0.3, .is_causal = true},  // bool, broadcast over heads
       {.attn_mask = randn({Tk}, kFloat32, &gen) * 3.0, .scale = 0.5},                // additive, broadcast
   };
@@ -128,10 +136,11 @@ TEST(Attention, KernelMatchesReferenceLoops) {
   Tensor keep = (rand({Tk, Tq}, kFloat64, &gen) > 0.2).t();  // [Tq, Tk], strides (1, Tq)
   keep.select(0, 69).fill_(false);
   const std::vector<int64_t> offsets(B, 0);
-  for (bool causal : {false, true})
+  for (int causal : {0, 1, 2})  // none, from the first key, to the last key
     for (bool masked : {false, true}) {
       SCOPED_TRACE(::testing::Message() << "causal " << causal << " masked " << masked);
-      kernels::AttentionShape s{.batch = B, .tq = Tq, .tk = Tk, .d = D, .dv = Dv, .scale = 0.3, .causal = causal};
+      kernels::AttentionShape s{.batch = B, .tq = Tq, .tk = Tk, .d = D, .dv = Dv, .scale = 0.3, .causal = causal > 0,
+                                .causal_offset = causal == 2 ? Tk - Tq : 0};
       kernels::AttentionMask<double> m;
       if (masked) m = {.keep = keep.data<bool>(), .batch_offset = offsets.data(), .stride_q = 1, .stride_k = Tq};
       Tensor out = empty({B, Tq, Dv}, kFloat64), lse = empty({B, Tq}, kFloat64);
@@ -214,15 +223,27 @@ TEST(Attention, Gradchecks) {
   EXPECT_NO_THROW(gradcheck(with_bias, {q, k, v, bias}));
 }
 
-TEST(Attention, CausalIsAlignedToTheEndOfTheKeys) {
-  // A KV cache: the last 3 queries against all 9 keys equal the last 3 rows of full causal
-  // self-attention.
+TEST(Attention, CausalVariants) {
+  // UpperLeft (the default, PyTorch's is_causal): query i sees keys 0..i, also with fewer
+  // queries than keys, so the first 3 queries against all 9 keys equal the first 3 rows of full
+  // causal self-attention.
   Generator gen(2);
   Tensor q = randn({2, 9, 8}, kFloat32, &gen), k = randn({2, 9, 8}, kFloat32, &gen), v = randn({2, 9, 8}, kFloat32, &gen);
   Tensor full = F::scaled_dot_product_attention(q, k, v, {.is_causal = true});
-  Tensor tail = F::scaled_dot_product_attention(q.narrow(1, 6, 3), k, v, {.is_causal = true});
+  Tensor head = F::scaled_dot_product_attention(q.narrow(1, 0, 3), k, v, {.is_causal = true});
+  EXPECT_TRUE(allclose(head, full.narrow(1, 0, 3), 1e-6, 1e-6));
+  EXPECT_TRUE(allclose(F::attention_weights(q.narrow(1, 0, 3), k, {.is_causal = true}).matmul(v), head, 1e-6, 1e-6));
+  // LowerRight, a KV cache: the last 3 queries against all 9 keys equal the last 3 rows.
+  const F::AttentionOptions lower_right{.is_causal = true, .causal_variant = F::CausalVariant::LowerRight};
+  Tensor tail = F::scaled_dot_product_attention(q.narrow(1, 6, 3), k, v, lower_right);
   EXPECT_TRUE(allclose(tail, full.narrow(1, 6, 3), 1e-6, 1e-6));
-  EXPECT_TRUE(equal(F::causal_mask(2, 4), tensor({1, 1, 1, 0, 1, 1, 1, 1}, kBool).view({2, 4})));
+  EXPECT_TRUE(allclose(F::attention_weights(q.narrow(1, 6, 3), k, lower_right).matmul(v), tail, 1e-6, 1e-6));
+  // The masks, as torch.ones(Tq, Tk).tril(0) and .tril(Tk - Tq); UpperLeft allows Tq > Tk.
+  EXPECT_TRUE(equal(F::causal_mask(2, 4), tensor({1, 0, 0, 0, 1, 1, 0, 0}, kBool).view({2, 4})));
+  EXPECT_TRUE(equal(F::causal_mask(2, 4, F::CausalVariant::LowerRight), tensor({1, 1, 1, 0, 1, 1, 1, 1}, kBool).view({2, 4})));
+  EXPECT_TRUE(equal(F::causal_mask(3, 2), tensor({1, 0, 1, 1, 1, 1}, kBool).view({3, 2})));
+  Tensor more_q = F::scaled_dot_product_attention(q, k.narrow(1, 0, 4), v.narrow(1, 0, 4), {.is_causal = true});
+  EXPECT_TRUE(allclose(more_q.narrow(1, 0, 4), full.narrow(1, 0, 4), 1e-6, 1e-6));
   // The first query sees only the first key: its output is v's first row.
   EXPECT_TRUE(allclose(full.select(1, 0), v.select(1, 0), 1e-6, 1e-6));
 }
@@ -286,7 +307,9 @@ TEST(Attention, BadInputsAreErrors) {
             std::string::npos);
   EXPECT_NE(msg(q, k, zeros({2, 6, 3}), {}).find("[2, 6, 3]"), std::string::npos);
   EXPECT_NE(msg(q, k, v.to(kFloat64), {}).find("one floating-point dtype, got float32, float32, float64"), std::string::npos);
-  EXPECT_NE(msg(k, q, zeros({2, 5, 3}), {.is_causal = true}).find("is_causal needs Tq <= Tk"), std::string::npos);
+  EXPECT_NE(msg(k, q, zeros({2, 5, 3}), {.is_causal = true, .causal_variant = F::CausalVariant::LowerRight})
+                .find("is_causal with CausalVariant::LowerRight needs Tq <= Tk"),
+            std::string::npos);
   EXPECT_NE(msg(q, k, v, {.attn_mask = zeros({5, 6})}).find("attn_mask of shape [5, 6] does not broadcast to [..., Tq=5, Tk=7]"),
             std::string::npos);
   EXPECT_NE(msg(q, k, v, {.attn_mask = zeros({5, 7}, kInt64)}).find("attn_mask must be bool or floating point"),
@@ -294,5 +317,8 @@ TEST(Attention, BadInputsAreErrors) {
   EXPECT_NE(msg(q, k, v, {.attn_mask = zeros({3, 5, 7})}).find("scaled_dot_product_attention"), std::string::npos);
   EXPECT_NE(msg(q, zeros({3, 7, 4}), v, {}).find("scaled_dot_product_attention"), std::string::npos);
   EXPECT_NE(msg(q, k, v, {.dropout_p = 1.0}).find("dropout_p must be in [0, 1)"), std::string::npos);
-  EXPECT_NE(error_of([] { F::causal_mask(3, 2); }).find("causal_mask: need 0 <= Tq <= Tk"), std::string::npos);
+  EXPECT_NE(error_of([] { F::causal_mask(3, 2, F::CausalVariant::LowerRight); })
+                .find("causal_mask: CausalVariant::LowerRight needs Tq <= Tk, got Tq=3 Tk=2"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { F::causal_mask(-1, 2); }).find("causal_mask: need Tq >= 0 and Tk >= 0"), std::string::npos);
 }

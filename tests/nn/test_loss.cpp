@@ -114,6 +114,60 @@ TEST(Loss, Gradchecks) {
   }
 }
 
+namespace {
+// Pasted from tests/golden/gen_semantics.py kinks (PyTorch 1.13).
+const double kKinkSmoothL1Beta0 = 1.0;
+const std::vector<double> kKinkSmoothL1Beta0Grad0 = {0.0, 0.25, -0.25, 0.25};  // shape [4]
+const double kKinkSmoothL1Beta1 = 0.625;
+const std::vector<double> kKinkSmoothL1Beta1Grad0 = {0.0, 0.25, -0.25, 0.25};  // shape [4]
+const double kKinkHuber = 0.625;
+const std::vector<double> kKinkHuberGrad0 = {0.0, 0.25, -0.25, 0.25};  // shape [4]
+const double kKinkL1 = 1.0;
+const std::vector<double> kKinkL1Grad0 = {0.0, 0.25, -0.25, 0.25};  // shape [4]
+const double kKinkHinge = 0.0;
+const std::vector<double> kKinkHingeGrad0 = {-0.25, -0.25, 0.25, 0.0};  // shape [4]
+const double kKinkRanking = 1.0;
+const std::vector<double> kKinkRankingGrad0 = {-0.25, 0.25, -0.25, 0.25};  // shape [4]
+const std::vector<double> kKinkRankingGrad1 = {0.25, -0.25, 0.25, -0.25};  // shape [4]
+const double kKinkMultiMargin = 0.5;
+const std::vector<double> kKinkMultiMarginGrad0 = {-0.16666666666666666, 0.0, 0.16666666666666666, 0.16666666666666666, -0.16666666666666666, 0.0};  // shape [2, 3]
+const double kKinkMultiMarginP2 = 0.8333333333333333;
+const std::vector<double> kKinkMultiMarginP2Grad0 = {-0.6666666666666666, 0.0, 0.6666666666666666, 0.3333333333333333, -0.3333333333333333, 0.0};  // shape [2, 3]
+const double kKinkMultiMarginWeighted = 1.5;
+const std::vector<double> kKinkMultiMarginWeightedGrad0 = {-0.6666666666666666, 0.0, 0.6666666666666666, 0.16666666666666666, -0.16666666666666666, 0.0};  // shape [2, 3]
+}  // namespace
+
+TEST(Loss, GradientsAtKinksMatchPyTorch) {
+  // Which subgradient each loss takes where it is not differentiable: input == target, or a
+  // margin term exactly 0.
+  auto f64 = [](const std::vector<double>& v) { return from_vector(v).requires_grad_(); };
+  auto expect = [](const Tensor& loss, const TensorList& inputs, double value, std::vector<std::vector<double>> grads) {
+    EXPECT_NEAR(loss.item(), value, 1e-15);
+    TensorList g = autograd::grad({loss}, inputs);
+    for (size_t i = 0; i < g.size(); ++i) {
+      std::vector<double> got = g[i].to_vector<double>();
+      ASSERT_EQ(got.size(), grads[i].size());
+      for (size_t j = 0; j < got.size(); ++j) EXPECT_NEAR(got[j], grads[i][j], 1e-15) << "input " << i << " at " << j;
+    }
+  };
+  Tensor x = f64({0.0, 1.0, -1.0, 2.0}), zero = zeros({4}, kFloat64);
+  expect(F::smooth_l1_loss(x, zero, F::Reduction::Mean, 0.0), {x}, kKinkSmoothL1Beta0, {kKinkSmoothL1Beta0Grad0});
+  expect(F::smooth_l1_loss(x, zero, F::Reduction::Mean, 1.0), {x}, kKinkSmoothL1Beta1, {kKinkSmoothL1Beta1Grad0});
+  expect(F::huber_loss(x, zero, F::Reduction::Mean, 1.0), {x}, kKinkHuber, {kKinkHuberGrad0});
+  expect(F::l1_loss(x, zero), {x}, kKinkL1, {kKinkL1Grad0});
+  expect(F::hinge_embedding_loss(x, tensor({-1.0, -1.0, 1.0, -1.0}, kFloat64), 1.0), {x}, kKinkHinge,
+         {kKinkHingeGrad0});
+  Tensor x2 = f64({-1.0, 2.0, 0.0, 1.0});
+  expect(F::margin_ranking_loss(x, x2, tensor({1.0, -1.0, 1.0, -1.0}, kFloat64), 1.0), {x, x2}, kKinkRanking,
+         {kKinkRankingGrad0, kKinkRankingGrad1});
+  Tensor xm = tensor({1.0, 0.0, 2.0, 0.5, 0.5, -0.5}, {2, 3}, kFloat64).requires_grad_();
+  Tensor ym = tensor({0, 1}, kInt64);
+  expect(F::multi_margin_loss(xm, ym), {xm}, kKinkMultiMargin, {kKinkMultiMarginGrad0});
+  expect(F::multi_margin_loss(xm, ym, 2), {xm}, kKinkMultiMarginP2, {kKinkMultiMarginP2Grad0});
+  expect(F::multi_margin_loss(xm, ym, 1, 1.0, tensor({2.0, 0.5, 1.0}, kFloat64), F::Reduction::Sum), {xm},
+         kKinkMultiMarginWeighted, {kKinkMultiMarginWeightedGrad0});
+}
+
 TEST(Loss, FusedCrossEntropyMatchesComposed) {
   // [32 * 128, 65] float32 logits (above the parallel grain), weights, smoothing, ignored rows.
   Generator gen(7);

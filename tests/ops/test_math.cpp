@@ -134,6 +134,22 @@ TEST(MathUnary, Gradients) {
     check_grads([f](const TensorList& xs) { return f(xs[0].t()); }, {m});
 }
 
+TEST(MathUnary, SignHasZeroGradient) {
+  // As PyTorch: sign records a node whose gradient is zero (at 0 too), so grad() works through
+  // it, with create_graph as well; the zero gradient is a constant (no further graph).
+  Tensor x = leaf(f64({-1.5, 0.0, 2.0}));
+  Tensor y = sign(x);
+  EXPECT_TRUE(y.requires_grad());
+  expect_values(y, {-1, 0, 1});
+  TensorList g = autograd::grad({y.sum()}, {x});
+  expect_values(g[0], {0, 0, 0});
+  g = autograd::grad({(sign(x * 3.0) * x).sum()}, {x}, {}, {.create_graph = true});
+  expect_values(g[0], {-1, 0, 1});  // d/dx [sign(3x) x] = sign(3x)
+  Tensor away = leaf(f64({-0.7, 0.4, 1.3}));
+  check_grads([](const TensorList& xs) { return sign(xs[0]) * xs[0] * xs[0]; }, {away});
+  check_grads([](const TensorList& xs) { return sign(xs[0].t()); }, {leaf(f64({-2.0, 0.5}).reshape({1, 2}))});
+}
+
 TEST(MathUnary, InPlace) {
   Tensor x = tensor({0.0, 1.0, 4.0});
   x.exp_();

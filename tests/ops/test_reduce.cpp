@@ -265,6 +265,85 @@ TEST(ReduceGrad, VarStd) {
   check_grads([](const TensorList& x) { return x[0].reshape({12}).var({}); }, {a});
 }
 
+// ---- std / var at zero spread: golden values from tests/golden/gen_semantics.py zero_spread ----
+namespace {
+const std::vector<double> kSpread = {2.0, 2.0, 2.0, 1.0, 2.0, 4.0};  // shape [2, 3]
+const std::vector<double> kStdRows = {0.0, 1.5275252316519465};  // shape [2]
+const std::vector<double> kStdRowsGrad = {0.0, 0.0, 0.0, -0.43643578047198484, -0.10910894511799625, 0.5455447255899809};  // shape [2, 3]
+const std::vector<double> kStdRowsGradGrad = {0.0, 0.0, 0.0, -4.1532090192878395e-17, -1.0383022548219602e-17, 5.191511274109798e-17};  // shape [2, 3]
+const std::vector<double> kStdRowsBiasedKeep = {0.0, 1.247219128924647};  // shape [2, 1]
+const std::vector<double> kStdRowsBiasedKeepGrad = {0.0, 0.0, 0.0, -0.35634832254989923, -0.08908708063747484, 0.44543540318737396};  // shape [2, 3]
+const std::vector<double> kStdRowsBiasedKeepGradGrad = {0.0, 0.0, 0.0, -3.3910809641267144e-17, -8.477702410316789e-18, 4.2388512051583925e-17};  // shape [2, 3]
+const std::vector<double> kVarRows = {0.0, 2.333333333333333};  // shape [2]
+const std::vector<double> kVarRowsGrad = {0.0, 0.0, 0.0, -1.3333333333333335, -0.3333333333333335, 1.6666666666666665};  // shape [2, 3]
+const std::vector<double> kVarRowsGradGrad = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kVarRowsBiasedKeep = {0.0, 1.5555555555555554};  // shape [2, 1]
+const std::vector<double> kVarRowsBiasedKeepGrad = {0.0, 0.0, 0.0, -0.888888888888889, -0.22222222222222232, 1.111111111111111};  // shape [2, 3]
+const std::vector<double> kVarRowsBiasedKeepGradGrad = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kStdCols = {0.0, 1.5275252316519465};  // shape [2]
+const std::vector<double> kStdColsGrad = {0.0, 0.0, 0.0, -0.43643578047198484, -0.10910894511799625, 0.5455447255899809};  // shape [2, 3]
+const std::vector<double> kStdColsGradGrad = {0.0, 0.0, 0.0, -4.1532090192878395e-17, -1.0383022548219602e-17, 5.191511274109798e-17};  // shape [2, 3]
+const std::vector<double> kStdAllRow0 = {0.0};  // shape []
+const std::vector<double> kStdAllRow0Grad = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kStdAllRow0GradGrad = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kStdAllRow0Biased = {0.0};  // shape []
+const std::vector<double> kStdAllRow0BiasedGrad = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kStdAllRow0BiasedGradGrad = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kVarAllRow0 = {0.0};  // shape []
+const std::vector<double> kVarAllRow0Grad = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kVarAllRow0GradGrad = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kStdOne = {NAN, NAN};  // shape [2]
+const std::vector<double> kStdOneGrad = {NAN, 0.0, 0.0, NAN, 0.0, 0.0};  // shape [2, 3]
+const std::vector<double> kStdOneGradGrad = {NAN, 0.0, 0.0, NAN, 0.0, 0.0};  // shape [2, 3]
+
+// NaN must match NaN.
+void expect_same(const Tensor& t, const std::vector<double>& want, double tol) {
+  auto got = t.to_vector<double>();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(want[i]))
+      EXPECT_TRUE(std::isnan(got[i])) << "at " << i << ": " << got[i];
+    else
+      EXPECT_NEAR(got[i], want[i], tol) << "at " << i;
+  }
+}
+}  // namespace
+
+TEST(ReduceGrad, StdVarAtZeroSpreadAsTorch) {
+  // std's gradient g / (2 std) is 0 where std == 0 (PyTorch masks it), not 0 / 0; its double
+  // backward too. Row 0 of kSpread has zero spread.
+  struct Case {
+    const char* name;
+    std::function<Tensor(const Tensor&)> f;
+    const std::vector<double>&y, &g, &gg;
+  };
+  const Case cases[] = {
+      {"std rows", [](const Tensor& x) { return x.std({1}); }, kStdRows, kStdRowsGrad, kStdRowsGradGrad},
+      {"std rows biased keepdim", [](const Tensor& x) { return x.std({1}, false, true); }, kStdRowsBiasedKeep,
+       kStdRowsBiasedKeepGrad, kStdRowsBiasedKeepGradGrad},
+      {"var rows", [](const Tensor& x) { return x.var({1}); }, kVarRows, kVarRowsGrad, kVarRowsGradGrad},
+      {"var rows biased keepdim", [](const Tensor& x) { return x.var({1}, false, true); }, kVarRowsBiasedKeep,
+       kVarRowsBiasedKeepGrad, kVarRowsBiasedKeepGradGrad},
+      {"std cols", [](const Tensor& x) { return x.t().std({0}); }, kStdCols, kStdColsGrad, kStdColsGradGrad},
+      {"std all", [](const Tensor& x) { return x[0].std(); }, kStdAllRow0, kStdAllRow0Grad, kStdAllRow0GradGrad},
+      {"std all biased", [](const Tensor& x) { return x[0].std({}, false); }, kStdAllRow0Biased,
+       kStdAllRow0BiasedGrad, kStdAllRow0BiasedGradGrad},
+      {"var all", [](const Tensor& x) { return x[0].var(); }, kVarAllRow0, kVarAllRow0Grad, kVarAllRow0GradGrad},
+      {"std of one", [](const Tensor& x) { return x.slice(1, 0, 1).std({1}); }, kStdOne, kStdOneGrad,
+       kStdOneGradGrad},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Tensor x = tensor(kSpread, {2, 3}, kFloat64).requires_grad_();
+    Tensor y = c.f(x);
+    Tensor g = autograd::grad({y.sum()}, {x}, {}, {.create_graph = true})[0];
+    TensorList gg = autograd::grad({g.sum()}, {x}, {}, {.allow_unused = true});
+    expect_same(y, c.y, 1e-15);
+    expect_same(g, c.g, 1e-15);
+    expect_same(gg[0].defined() ? gg[0] : zeros_like(x), c.gg, 1e-15);
+  }
+}
+
 TEST(ReduceGrad, Prod) {
   Tensor a = leaf({3, 4}, 5);
   check_grads([](const TensorList& x) { return x[0].prod({1}); }, {a});

@@ -60,6 +60,55 @@ TEST(Clip, NonFiniteNorm) {
   expect_error([&] { clip_grad_norm_(ps, 1.0, 2, true); }, "clip_grad_norm_: the total norm of order 2");
 }
 
+namespace {
+// Pasted from tests/golden/gen_semantics.py clip (PyTorch 1.13).
+const double kClipTotalNan2 = NAN;
+const std::vector<double> kClipGradsNan2 = {NAN, NAN, NAN, NAN, NAN, NAN, NAN};  // shape [7]
+const double kClipTotalNanInf = NAN;
+const std::vector<double> kClipGradsNanInf = {NAN, NAN, NAN, NAN, NAN, NAN, NAN};  // shape [7]
+const double kClipTotalInf2 = INFINITY;
+const std::vector<double> kClipGradsInf2 = {0.0, -0.0, 0.0, 0.0, 0.0, NAN, 0.0};  // shape [7]
+const double kClipTotalInfInf = INFINITY;
+const std::vector<double> kClipGradsInfInf = {0.0, -0.0, 0.0, 0.0, 0.0, NAN, 0.0};  // shape [7]
+const std::vector<double> kClipValueNonFinite = {NAN, -1.0, 1.0, 0.5};  // shape [4]
+
+void expect_same(const std::vector<double>& got, const std::vector<double>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_TRUE(std::isnan(want[i]) ? std::isnan(got[i]) : got[i] == want[i]) << "at " << i << ": " << got[i];
+}
+}  // namespace
+
+TEST(Clip, NonFiniteGradientsScaleAsPyTorch) {
+  // A nan total norm gives a nan coefficient and an infinite one a zero coefficient; either
+  // multiplies every gradient (PyTorch clamps the coefficient with torch.clamp, keeping nan).
+  struct Case {
+    double bad, norm_type, total;
+    const std::vector<double>& grads;
+  };
+  for (const Case& c : {Case{NAN, 2, kClipTotalNan2, kClipGradsNan2}, Case{NAN, kInfNorm, kClipTotalNanInf, kClipGradsNanInf},
+                        Case{INFINITY, 2, kClipTotalInf2, kClipGradsInf2},
+                        Case{INFINITY, kInfNorm, kClipTotalInfInf, kClipGradsInfInf}}) {
+    SCOPED_TRACE(testing::Message() << c.bad << " norm " << c.norm_type);
+    TensorList ps = with_grads();
+    Tensor(ps[1].grad()).narrow(0, 1, 1).fill_(c.bad);
+    const double total = clip_grad_norm_(ps, 1.0, c.norm_type);
+    EXPECT_TRUE(std::isnan(c.total) ? std::isnan(total) : total == c.total) << total;
+    expect_same(all_grads(ps), c.grads);
+  }
+  TensorList ps = with_grads();
+  Tensor(ps[0].grad()).fill_(INFINITY);
+  expect_error([&] { clip_grad_norm_(ps, 1.0, kInfNorm, true); },
+               "clip_grad_norm_: the total norm of order inf of the gradients is non-finite (inf), so it cannot be "
+               "clipped; set error_if_nonfinite = false to scale the gradients by it anyway");
+  expect_same(all_grads(ps), {INFINITY, INFINITY, INFINITY, INFINITY, 0.5, -1, 2});  // untouched by the error
+  // clip_grad_value_ keeps nan and clamps infinities.
+  Tensor a = zeros({4}, kFloat64).requires_grad_();
+  a.set_grad(tensor({NAN, -3.0, INFINITY, 0.5}, kFloat64));
+  clip_grad_value_({a}, 1.0);
+  expect_same(a.grad().to_vector<double>(), kClipValueNonFinite);
+}
+
 TEST(Clip, GradValue) {
   TensorList ps = with_grads();
   clip_grad_value_(ps, 1.5);

@@ -298,14 +298,18 @@ int run_language_model_training(const TrainConfig& cfg) {
                metadata_real(user, "round_batches", last_ckpt, "train --resume")};
     records = resumed_records(user, last_ckpt, log_path, step, {"step", "train_loss", "train_accuracy", "val_loss", "val_accuracy"});
     model.load_state_dict(resumed->model);
-    // --lr with --resume: the schedule's peak learning rate from here on (see train.cpp).
+    // The schedule is chainable (each lr follows from the last): replay it from the peak, then
+    // the optimizer's state sets the very lr it had saved. --lr with --resume is the schedule's
+    // peak from here on (see train.cpp): the replayed lr, not the saved one, carries on.
+    for (int64_t i = 0; i < step; ++i) schedule.step();
+    const double replayed_lr = optimizer->lr(0);
     if (cfg.given.count("lr")) {
       const double old = override_lr(resumed->optimizer, cfg.lr);
       std::fprintf(stderr, "peak learning rate %g from --lr (the checkpoint's was %g)\n", cfg.lr, old);
     }
     optimizer->load_state_dict(resumed->optimizer);
+    if (cfg.given.count("lr")) optimizer->set_lr(replayed_lr);
     resumed->rng.restore();
-    for (int64_t i = 0; i < step; ++i) schedule.step();  // the schedule is a function of the step
     check_best_checkpoint(best_ckpt, best_step, step);
     std::fprintf(stderr, "resumed from %s at step %lld\n", last_ckpt.c_str(), static_cast<long long>(step));
   }

@@ -35,7 +35,9 @@ struct MultiheadAttentionForwardOptions {
   // convention, the opposite of scaled_dot_product_attention's); or floating, added.
   Tensor attn_mask{};
   bool average_attn_weights = true;  // weights averaged over heads: [B, L, S]; else [B, H, L, S]
-  bool is_causal = false;            // also mask keys after each query (lets the kernel skip tiles)
+  // Also mask the keys after each query (query i sees keys 0..i, as scaled_dot_product_attention's
+  // is_causal); lets the kernel skip tiles.
+  bool is_causal = false;
 };
 
 struct MultiheadAttentionOutput {

@@ -1,14 +1,18 @@
 #pragma once
-// Learning-rate schedules. A scheduler sets the learning rates of an optimizer's groups as a
-// function of its step count (epochs, or iterations when stepped per batch), starting from each
-// group's initial lr (Optimizer::initial_lrs()). Call step() after the optimizer's step:
+// Learning-rate schedules. A scheduler sets the learning rates of an optimizer's groups as its
+// step count advances (epochs, or iterations when stepped per batch). Call step() after the
+// optimizer's step:
 //
 //   optim::SGD opt(params, {.lr = 0.1});
 //   optim::CosineAnnealingLR sched(opt, {.T_max = 100});
 //   for (epoch...) { train(...); sched.step(); }
 //
-// The formulas are PyTorch's (torch.optim.lr_scheduler), in closed form. A linear warm-up is a
-// SequentialLR of a LinearLR and the main schedule:
+// The formulas are PyTorch's (torch.optim.lr_scheduler). As there, step() is chainable: each
+// group's new lr follows from its current one (StepLR multiplies it by gamma every step_size
+// steps, ...), so two schedulers on one optimizer compose (StepLR + ExponentialLR) and an lr set
+// by hand carries on from there. step(epoch) and lr_at() give the closed form from the initial
+// lrs (Optimizer::initial_lrs()). CosineAnnealingWarmRestarts and OneCycleLR are closed forms
+// only, as in PyTorch. A linear warm-up is a SequentialLR of a LinearLR and the main schedule:
 //
 //   auto warmup = std::make_shared<optim::LinearLR>(opt, optim::LinearLROptions{.start_factor = 0.01,
 //                                                                                 .total_iters = 5});
@@ -30,20 +34,33 @@ class LRScheduler {
   LRScheduler(const LRScheduler&) = delete;
   LRScheduler& operator=(const LRScheduler&) = delete;
 
-  // Advances one step and sets the learning rates.
+  // Advances one step: every group's lr follows from its current lr (PyTorch's get_lr()).
   void step();
+  // Jumps to `epoch` and sets the closed form there (PyTorch's step(epoch)).
+  void step(int64_t epoch);
   int64_t last_epoch() const { return last_epoch_; }
-  // The learning rate this schedule gives a group with initial lr `base_lr` at `epoch`.
+  const Optimizer& optimizer() const { return optimizer_; }
+  // The closed form: the learning rate this schedule gives a group with initial lr `base_lr` at
+  // `epoch` when nothing else changes it.
   virtual double lr_at(int64_t epoch, double base_lr) const = 0;
   // The current learning rate of every group.
   std::vector<double> last_lrs() const;
 
   StateDict state_dict() const;  // "last_epoch" (0-d int64)
-  void load_state_dict(const StateDict& state);
+  // Restores the step count. The learning rates are the optimizer's state, as in PyTorch: load
+  // the optimizer's state_dict too.
+  virtual void load_state_dict(const StateDict& state);
 
  protected:
-  // Sets every group's lr for last_epoch (derived constructors call it once configured).
-  virtual void apply();
+  // The chainable rule: the lr at last_epoch of a group whose lr is now `lr` and whose initial
+  // lr is `base_lr`. By default the closed form (schedules that have no chainable form).
+  virtual double chained_lr(double lr, double base_lr) const { return lr_at(last_epoch_, base_lr); }
+  // Sets every group's lr for last_epoch: chained, or in closed form.
+  virtual void apply(bool closed_form);
+  // Derived constructors call it once configured: last_epoch 0 and its learning rates
+  // (PyTorch's initial step, e.g. LinearLR multiplies the lrs by start_factor).
+  void initial_step();
+  static void set_last_epoch(LRScheduler& s, int64_t epoch) { s.last_epoch_ = epoch; }
 
   Optimizer& optimizer_;
   int64_t last_epoch_ = 0;
@@ -59,6 +76,9 @@ class ConstantLR : public LRScheduler {
   ConstantLR(Optimizer& optimizer, ConstantLROptions options = {});
   double lr_at(int64_t epoch, double base_lr) const override;
   ConstantLROptions options;
+
+ protected:
+  double chained_lr(double lr, double base_lr) const override;
 };
 
 // lr = base * factor, factor linear from start_factor to end_factor over total_iters steps.
@@ -72,6 +92,9 @@ class LinearLR : public LRScheduler {
   LinearLR(Optimizer& optimizer, LinearLROptions options = {});
   double lr_at(int64_t epoch, double base_lr) const override;
   LinearLROptions options;
+
+ protected:
+  double chained_lr(double lr, double base_lr) const override;
 };
 
 // lr = base * gamma^(epoch / step_size).
@@ -84,6 +107,9 @@ class StepLR : public LRScheduler {
   StepLR(Optimizer& optimizer, StepLROptions options);
   double lr_at(int64_t epoch, double base_lr) const override;
   StepLROptions options;
+
+ protected:
+  double chained_lr(double lr, double base_lr) const override;
 };
 
 // lr = base * gamma^(number of milestones <= epoch).
@@ -96,6 +122,9 @@ class MultiStepLR : public LRScheduler {
   MultiStepLR(Optimizer& optimizer, MultiStepLROptions options);
   double lr_at(int64_t epoch, double base_lr) const override;
   MultiStepLROptions options;
+
+ protected:
+  double chained_lr(double lr, double base_lr) const override;
 };
 
 // lr = base * gamma^epoch.
@@ -107,6 +136,9 @@ class ExponentialLR : public LRScheduler {
   ExponentialLR(Optimizer& optimizer, ExponentialLROptions options);
   double lr_at(int64_t epoch, double base_lr) const override;
   ExponentialLROptions options;
+
+ protected:
+  double chained_lr(double lr, double base_lr) const override;
 };
 
 // lr = eta_min + (base - eta_min) (1 + cos(pi epoch / T_max)) / 2 (a cosine that keeps going
@@ -120,6 +152,48 @@ class CosineAnnealingLR : public LRScheduler {
   CosineAnnealingLR(Optimizer& optimizer, CosineAnnealingLROptions options);
   double lr_at(int64_t epoch, double base_lr) const override;
   CosineAnnealingLROptions options;
+
+ protected:
+  double chained_lr(double lr, double base_lr) const override;
+};
+
+// lr = base * (1 - min(epoch, total_iters) / total_iters)^power.
+struct PolynomialLROptions {
+  int64_t total_iters = 5;
+  double power = 1.0;
+};
+class PolynomialLR : public LRScheduler {
+ public:
+  PolynomialLR(Optimizer& optimizer, PolynomialLROptions options = {});
+  double lr_at(int64_t epoch, double base_lr) const override;
+  PolynomialLROptions options;
+
+ protected:
+  double chained_lr(double lr, double base_lr) const override;
+};
+
+// lr = base * lr_lambda(epoch) (closed form only, as PyTorch's LambdaLR).
+class LambdaLR : public LRScheduler {
+ public:
+  LambdaLR(Optimizer& optimizer, std::function<double(int64_t epoch)> lr_lambda);
+  double lr_at(int64_t epoch, double base_lr) const override;
+
+ private:
+  std::function<double(int64_t)> lr_lambda_;
+};
+
+// Each step multiplies the lrs by lr_lambda(epoch); the closed form is base times the product
+// of lr_lambda(1..epoch).
+class MultiplicativeLR : public LRScheduler {
+ public:
+  MultiplicativeLR(Optimizer& optimizer, std::function<double(int64_t epoch)> lr_lambda);
+  double lr_at(int64_t epoch, double base_lr) const override;
+
+ protected:
+  double chained_lr(double lr, double base_lr) const override;
+
+ private:
+  std::function<double(int64_t)> lr_lambda_;
 };
 
 // SGDR: cosine annealing restarted after T_0 steps, each period T_mult times the last.
@@ -160,7 +234,7 @@ class OneCycleLR : public LRScheduler {
   OneCycleLROptions options;
 
  protected:
-  void apply() override;
+  void apply(bool closed_form) override;
 
  private:
   // The value at `epoch` of a schedule through the given phase end points.
@@ -169,16 +243,39 @@ class OneCycleLR : public LRScheduler {
 };
 
 // Runs schedulers one after another: schedulers[i] from milestones[i-1] on, counting its own
-// steps from 0 there.
+// steps from 0 there (where it starts from its closed form at 0), as PyTorch's SequentialLR. The
+// schedulers must be on the same optimizer; constructing it resets the lrs to the initial ones.
+// No step(epoch).
 class SequentialLR : public LRScheduler {
  public:
   SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<LRScheduler>> schedulers,
                std::vector<int64_t> milestones);
   double lr_at(int64_t epoch, double base_lr) const override;
+  void load_state_dict(const StateDict& state) override;  // also sets the schedulers' step counts
+
+ protected:
+  void apply(bool closed_form) override;
+
+ private:
+  // The step count of schedulers_[i] when this one is at `epoch` (-1 before its milestone).
+  int64_t epoch_of(size_t i, int64_t epoch) const;
+
+  std::vector<std::shared_ptr<LRScheduler>> schedulers_;
+  std::vector<int64_t> milestones_;
+};
+
+// Steps every scheduler at each step (they act on one optimizer; with chainable schedules their
+// effects multiply), as PyTorch's ChainedScheduler.
+class ChainedScheduler {
+ public:
+  explicit ChainedScheduler(std::vector<std::shared_ptr<LRScheduler>> schedulers);
+  void step();
+  std::vector<double> last_lrs() const { return schedulers_.back()->last_lrs(); }
+  StateDict state_dict() const;  // "<i>.last_epoch" for scheduler i
+  void load_state_dict(const StateDict& state);
 
  private:
   std::vector<std::shared_ptr<LRScheduler>> schedulers_;
-  std::vector<int64_t> milestones_;
 };
 
 // Lowers the learning rates by `factor` when a metric has stopped improving for more than

@@ -75,7 +75,7 @@ T exp_shifted_sum(T* x, int64_t n, T shift) {
 
 // The number of keys of row i visible under the causal rule (all Tk without it).
 inline int64_t visible_keys(const AttentionShape& s, int64_t i) {
-  return s.causal ? std::clamp<int64_t>(i + s.tk - s.tq + 1, 0, s.tk) : s.tk;
+  return s.causal ? std::clamp<int64_t>(i + s.causal_offset + 1, 0, s.tk) : s.tk;
 }
 
 // Applies the mask and the causal rule to scores S[m, n] of queries i0.. and keys j0.. of batch b
@@ -170,8 +170,8 @@ void backward_batch(Rows<const T> q, Rows<const T> k, Rows<const T> v, Rows<cons
   const T scale = T(s.scale);
   for (int64_t j0 = 0; j0 < Tk; j0 += kBlockK) {
     const int64_t n = std::min(kBlockK, Tk - j0);
-    // Causal: the first query that sees key j0 is j0 - (Tk - Tq); earlier query tiles are skipped.
-    const int64_t first = s.causal ? std::max<int64_t>(0, j0 - (Tk - Tq)) / kBlockQ * kBlockQ : 0;
+    // Causal: the first query that sees key j0 is j0 - causal_offset; earlier query tiles are skipped.
+    const int64_t first = s.causal ? std::min(Tq, std::max<int64_t>(0, j0 - s.causal_offset)) / kBlockQ * kBlockQ : 0;
     for (int64_t i0 = first; i0 < Tq; i0 += kBlockQ) {
       const int64_t m = std::min(kBlockQ, Tq - i0);
       tile_gemm<T>(false, true, m, n, D, scale, Q + i0 * ldq, ldq, K + j0 * ldk, ldk, T(0), P, n);

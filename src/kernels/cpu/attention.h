@@ -17,8 +17,10 @@ namespace soma::kernels {
 struct AttentionShape {
   int64_t batch = 1, tq = 0, tk = 0, d = 0, dv = 0;
   double scale = 1;
-  // Query i may see key j when j <= i + (tk - tq) (aligned to the end of the keys).
+  // Causal: query i may see key j when j <= i + causal_offset (0: the triangle starts at the
+  // first key, PyTorch's is_causal; tk - tq: it ends at the last key, as a KV cache needs).
   bool causal = false;
+  int64_t causal_offset = 0;
 };
 
 // Where the rows of one operand lie: row i of batch entry b starts at

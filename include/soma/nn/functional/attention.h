@@ -8,14 +8,20 @@
 
 namespace soma::nn::functional {
 
+// Where the causal triangle sits when there are fewer queries than keys (PyTorch's
+// torch.nn.attention.bias.CausalVariant). UpperLeft, what is_causal means in PyTorch: query i may
+// see key j when j <= i (the mask torch.ones(Tq, Tk).tril(0)). LowerRight, aligned to the end of
+// the keys: j <= i + (Tk - Tq), what a KV cache needs (Tq new queries after Tk - Tq cached keys:
+// each new token sees the whole past and itself). With Tq == Tk both are the lower triangle.
+enum class CausalVariant { UpperLeft, LowerRight };
+
 struct AttentionOptions {
   // Optional mask broadcastable to [..., Tq, Tk]: bool (true = the query may attend to the key,
   // as in PyTorch) or floating point (added to the scores, -inf blocks).
   Tensor attn_mask{};
-  // Causal masking aligned to the end of the keys: query i (of Tq) may see key j (of Tk) when
-  // j <= i + (Tk - Tq). With Tq == Tk this is the usual lower triangle; with a KV cache
-  // (Tq new queries after Tk - Tq cached keys) each new token sees the whole past and itself.
+  // Causal masking: query i may not see the keys after it, as causal_variant places them.
   bool is_causal = false;
+  CausalVariant causal_variant = CausalVariant::UpperLeft;
   // Multiplies q kᵀ; NaN means 1 / sqrt(D).
   double scale = std::numeric_limits<double>::quiet_NaN();
   // Dropout on the attention probabilities (always applied when > 0: pass 0 in evaluation),
@@ -37,7 +43,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
 // [..., Tq, Tk], composed from differentiable ops. Rows with every key masked are zeros.
 Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOptions& options = {});
 
-// The [Tq, Tk] bool mask that `is_causal` applies (true = may attend).
-Tensor causal_mask(int64_t tq, int64_t tk);
+// The [Tq, Tk] bool mask that `is_causal` applies (true = may attend). LowerRight needs Tq <= Tk.
+Tensor causal_mask(int64_t tq, int64_t tk, CausalVariant variant = CausalVariant::UpperLeft);
 
 }  // namespace soma::nn::functional
