@@ -203,8 +203,10 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
                                         const Tensor& pos_weight, Reduction reduction) {
   check_same_shape("binary_cross_entropy_with_logits", input, target);
-  // log(1 + e^-x) = log1p(e^-|x|) + max(-x, 0): never overflows.
-  Tensor softplus_neg = log1p(exp(-soma::abs(input))) + clamp_min(-input, 0);
+  // log(1 + e^-x) = log1p(e^-|x|) + max(-x, 0), which never overflows; max(-x, 0) is written
+  // (|x| - x) / 2 (exact) so that the gradient at x == 0 is sigmoid(0) - t, as PyTorch's.
+  const Tensor a = soma::abs(input);
+  Tensor softplus_neg = log1p(exp(-a)) + 0.5 * (a - input);
   Tensor loss = pos_weight.defined() ? (1.0 - target) * input + ((pos_weight - 1.0) * target + 1.0) * softplus_neg
                                      : (1.0 - target) * input + softplus_neg;
   if (weight.defined()) loss = loss * weight;

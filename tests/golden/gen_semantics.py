@@ -85,6 +85,14 @@ def kinks():
     loss_grads("MultiMarginP2", lambda a: F.multi_margin_loss(a, ym, p=2), xm)
     loss_grads("MultiMarginWeighted",
                lambda a: F.multi_margin_loss(a, ym, weight=torch.tensor([2.0, 0.5, 1.0], dtype=d), reduction="sum"), xm)
+    # binary_cross_entropy_with_logits at x == 0: sigmoid(0) - t (with pos_weight p: the same
+    # derivative of (1 - t) x + ((p - 1) t + 1) softplus(-x)).
+    xb = torch.zeros(4, dtype=d)
+    tb = torch.tensor([0.0, 1.0, 0.3, 1.0], dtype=d)
+    pw = torch.tensor([1.0, 1.0, 2.0, 3.0], dtype=d)
+    loss_grads("BceLogits", lambda a: F.binary_cross_entropy_with_logits(a, tb, reduction="sum"), xb)
+    loss_grads("BceLogitsPosWeight",
+               lambda a: F.binary_cross_entropy_with_logits(a, tb, pos_weight=pw, reduction="sum"), xb)
 
 
 def clip():

@@ -135,6 +135,10 @@ const double kKinkMultiMarginP2 = 0.8333333333333333;
 const std::vector<double> kKinkMultiMarginP2Grad0 = {-0.6666666666666666, 0.0, 0.6666666666666666, 0.3333333333333333, -0.3333333333333333, 0.0};  // shape [2, 3]
 const double kKinkMultiMarginWeighted = 1.5;
 const std::vector<double> kKinkMultiMarginWeightedGrad0 = {-0.6666666666666666, 0.0, 0.6666666666666666, 0.16666666666666666, -0.16666666666666666, 0.0};  // shape [2, 3]
+const double kKinkBceLogits = 2.772588722239781;
+const std::vector<double> kKinkBceLogitsGrad0 = {0.5, -0.5, 0.2, -0.5};  // shape [4]
+const double kKinkBceLogitsPosWeight = 4.366827237527655;
+const std::vector<double> kKinkBceLogitsPosWeightGrad0 = {0.5, -0.5, 0.050000000000000044, -1.5};  // shape [4]
 }  // namespace
 
 TEST(Loss, GradientsAtKinksMatchPyTorch) {
@@ -166,6 +170,11 @@ TEST(Loss, GradientsAtKinksMatchPyTorch) {
   expect(F::multi_margin_loss(xm, ym, 2), {xm}, kKinkMultiMarginP2, {kKinkMultiMarginP2Grad0});
   expect(F::multi_margin_loss(xm, ym, 1, 1.0, tensor({2.0, 0.5, 1.0}, kFloat64), F::Reduction::Sum), {xm},
          kKinkMultiMarginWeighted, {kKinkMultiMarginWeightedGrad0});
+  Tensor xb = zeros({4}, kFloat64).requires_grad_(), tb = tensor({0.0, 1.0, 0.3, 1.0}, kFloat64);
+  expect(F::binary_cross_entropy_with_logits(xb, tb, {}, {}, F::Reduction::Sum), {xb}, kKinkBceLogits,
+         {kKinkBceLogitsGrad0});
+  expect(F::binary_cross_entropy_with_logits(xb, tb, {}, tensor({1.0, 1.0, 2.0, 3.0}, kFloat64), F::Reduction::Sum),
+         {xb}, kKinkBceLogitsPosWeight, {kKinkBceLogitsPosWeightGrad0});
 }
 
 TEST(Loss, FusedCrossEntropyMatchesComposed) {
