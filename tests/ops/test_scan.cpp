@@ -8,28 +8,12 @@
 
 #include "error_of.h"
 #include "soma/soma.h"
+#include "value_helpers.h"
 
 using namespace soma;
+using namespace value_test;
 
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Elementwise |got - want| <= atol + rtol |want|; infinities and NaNs must match exactly.
-void expect_values(const Tensor& t, const std::vector<double>& want, double rtol = 1e-12, double atol = 1e-12) {
-  std::vector<double> got = t.to_vector<double>();
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(want[i]) || std::isinf(want[i])) {
-      EXPECT_TRUE(std::isnan(want[i]) ? std::isnan(got[i]) : got[i] == want[i]) << "element " << i << ": " << got[i];
-    } else {
-      EXPECT_NEAR(got[i], want[i], atol + rtol * std::abs(want[i])) << "element " << i;
-    }
-  }
-}
-
-Tensor leaf(const Tensor& t) { return t.detach().requires_grad_(); }
 
 // ---- golden values: tests/golden/gen_scan.py ----------------------------------------------------
 
