@@ -124,6 +124,22 @@ config '{"steps": -5}'
 fails "--steps must be at least 1, got -5" "$soma" train "${gpt[@]}" --config "$dir/config.json" --out "$dir/o"
 config '{"batch_size": -2}'
 fails "--batch-size must be at least 1, got -2" "$soma" train "${gpt[@]}" --config "$dir/config.json" --out "$dir/o"
+# A directory or a FIFO where a file is expected: refused at once (a FIFO never blocks).
+mkdir "$dir/a_dir"
+mkfifo "$dir/a_fifo"
+for bad in a_dir a_fifo; do
+  kind=$([[ $bad == a_dir ]] && echo "is a directory" || echo "is a FIFO")
+  fails "'$dir/$bad' $kind, expected a regular file" "$soma" train --config "$dir/$bad" --out "$dir/o"
+  fails "'$dir/$bad' $kind, expected a regular file" "$soma" train --model gpt --data "$dir/$bad" --out "$dir/o"
+  fails "'$dir/$bad' $kind, expected a regular file" "$soma" generate --checkpoint "$dir/$bad"
+  fails "'$dir/$bad' $kind, expected a regular file" "$soma" eval --checkpoint "$dir/$bad"
+  fails "'$dir/$bad' $kind, expected a regular file" "$soma" predict --checkpoint "$dir/mlp/last.ckpt" "$dir/$bad"
+  fails "'$dir/$bad' $kind, expected a regular file" "$soma" tokenizer train --kind char --input "$dir/$bad" --out "$dir/t.json"
+  fails "'$dir/$bad' $kind, expected a regular file" "$soma" tokenizer encode --tokenizer "$dir/$bad" "text"
+done
+# JSON nested 100,000 deep in a config file: refused before parsing (the parser recurses).
+head -c 100000 /dev/zero | tr '\0' '[' >"$dir/deep.json"
+fails "config file '$dir/deep.json' nests arrays and objects more than 64 deep" "$soma" train --config "$dir/deep.json" --out "$dir/o"
 config '{"lr": "fast"}'
 fails "option 'lr' must be a number, got \"fast\"" "$soma" train --config "$dir/config.json" --out "$dir/o"
 fails "unknown model 'mamba' (expected mlp, mlp-tiny, lenet, gpt, lstm, gru or bert)" \

@@ -5,10 +5,11 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include "commands.h"
+#include "data/bytes.h"
+#include "data/untrusted_json.h"
 #include "soma/models.h"
 #include "soma/optim.h"
 #include "soma/parallel.h"
@@ -100,14 +101,8 @@ void record_given_options(const CLI::App& app, TrainConfig& cfg) {
 }
 
 void load_train_config(const std::string& path, TrainConfig& cfg) {
-  std::ifstream in(path);
-  SOMA_CHECK(in.good(), "train: cannot open config file '{}'", path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    SOMA_FAIL("train: config file '{}' is not valid JSON: {}", path, e.what());
-  }
+  const nlohmann::json j = data::detail::parse_untrusted_json(data::detail::read_file(path, "train --config"),
+                                                              fmt::format("train: config file '{}'", path));
   SOMA_CHECK(j.is_object(), "train: config file '{}' must hold a JSON object", path);
   for (auto& [key, value] : j.items()) {
     std::string k = key;

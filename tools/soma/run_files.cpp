@@ -9,9 +9,8 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "data/bytes.h"
+#include "data/untrusted_json.h"
 #include "soma/soma.h"
 
 namespace soma::cli {
@@ -96,12 +95,8 @@ std::vector<nlohmann::json> records_from_jsonl(const std::string& text, const st
     size_t end = text.find('\n', begin);
     if (end == std::string::npos) end = text.size();
     ++line;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text.substr(begin, end - begin));
-    } catch (const nlohmann::json::exception& e) {
-      SOMA_FAIL("train: {}: line {} is not valid JSON ({})", source, line, e.what());
-    }
+    nlohmann::json j = data::detail::parse_untrusted_json(std::string_view(text).substr(begin, end - begin),
+                                                          fmt::format("train: {}: line {}", source, line));
     SOMA_CHECK(j.is_object(), "train: {}: line {} is not a JSON object", source, line);
     records.push_back(std::move(j));
     begin = end + 1;
@@ -125,11 +120,7 @@ std::vector<nlohmann::json> resumed_records(const std::map<std::string, std::str
     records = records_from_jsonl(it->second, source);
   } else {  // a checkpoint of an older soma: the log, up to the checkpoint's step
     source = log.string();
-    std::ifstream in(log);
-    SOMA_CHECK(in.good(), "train: cannot read {} (the metrics so far, for --resume)", source);
-    std::stringstream text;
-    text << in.rdbuf();
-    records = records_from_jsonl(text.str(), source);
+    records = records_from_jsonl(data::detail::read_file(source, "train --resume"), source);
   }
   for (size_t i = 0; i < records.size(); ++i) {
     for (const char* key : required) record_number(records[i], key, source, i + 1);
