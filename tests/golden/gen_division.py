@@ -1,21 +1,8 @@
 # Golden values for tests/ops/test_division.cpp (floor_divide, div with rounding_mode, remainder,
 # fmod), computed with PyTorch 1.13.
 # Run: python3 tests/golden/gen_division.py  (prints C++ initializers to paste into the test)
-import math
 import torch
-
-
-def lit(t):
-    vals = t.detach().double().flatten().tolist()
-    def f(v):
-        if math.isnan(v): return "kNaN"
-        if math.isinf(v): return "kInf" if v > 0 else "-kInf"
-        return repr(v)
-    return "{" + ", ".join(f(v) for v in vals) + "}"
-
-
-def emit(name, t):
-    print(f"const std::vector<double> {name} = {lit(t)};")
+from literals import emit, lit
 
 
 nan, inf = float('nan'), float('inf')

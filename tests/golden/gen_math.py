@@ -2,19 +2,7 @@
 # Run: python3 tests/golden/gen_math.py  (prints C++ initializers to paste into the test)
 import math
 import torch
-
-
-def lit(t):
-    vals = t.detach().double().flatten().tolist()
-    def f(v):
-        if math.isnan(v): return "kNaN"
-        if math.isinf(v): return "kInf" if v > 0 else "-kInf"
-        return repr(v)
-    return "{" + ", ".join(f(v) for v in vals) + "}"
-
-
-def emit(name, t):
-    print(f"const std::vector<double> {name} = {lit(t)};")
+from literals import emit, lit
 
 
 x = torch.tensor([-3.5, -1.0, -0.25, 0.0, 0.3, 1.0, 2.5, 10.0], dtype=torch.float32)

@@ -1,20 +1,7 @@
 # Golden values for tests/ops/test_scan.cpp (cumprod, logcumsumexp), computed with PyTorch 1.13.
 # Run: python3 tests/golden/gen_scan.py  (prints C++ initializers to paste into the test)
-import math
 import torch
-
-
-def lit(t):
-    vals = t.detach().double().flatten().tolist()
-    def f(v):
-        if math.isnan(v): return "kNaN"
-        if math.isinf(v): return "kInf" if v > 0 else "-kInf"
-        return repr(v)
-    return "{" + ", ".join(f(v) for v in vals) + "}"
-
-
-def emit(name, t):
-    print(f"const std::vector<double> {name} = {lit(t)};")
+from literals import emit, lit
 
 
 inf, nan = float('inf'), float('nan')

@@ -1,23 +1,10 @@
 # Golden values for tests/ops/test_statistics.cpp (torch.cov, torch.special.entr and
 # Categorical(probs).entropy()), computed with PyTorch 1.13.
 # Run: python3 tests/golden/gen_statistics.py  (prints C++ initializers to paste into the test)
-import math
 import warnings
 import torch
 from torch.distributions import Categorical
-
-
-def lit(t):
-    vals = t.detach().double().flatten().tolist()
-    def f(v):
-        if math.isnan(v): return "kNaN"
-        if math.isinf(v): return "kInf" if v > 0 else "-kInf"
-        return repr(v)
-    return "{" + ", ".join(f(v) for v in vals) + "}"
-
-
-def emit(name, t):
-    print(f"const std::vector<double> {name} = {lit(t)};")
+from literals import emit, lit
 
 
 warnings.simplefilter("ignore")
