@@ -14,6 +14,7 @@
 #include "soma/linalg.h"
 #include "soma/math.h"
 #include "soma/metrics.h"
+#include "soma/ml.h"
 #include "soma/models.h"
 #include "soma/nn.h"
 #include "soma/optim.h"

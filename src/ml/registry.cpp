@@ -1,0 +1,42 @@
+// Estimators by scikit-learn class name (see soma/ml/persistence.h).
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "soma/error.h"
+#include "soma/ml.h"
+
+namespace soma::ml {
+namespace {
+
+using Factory = std::function<std::unique_ptr<Estimator>()>;
+
+template <class T>
+std::pair<const std::string, Factory> entry(const char* name) {
+  return {name, [] { return std::make_unique<T>(); }};
+}
+
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> table{
+      entry<GaussianNB>("GaussianNB"),
+  };
+  return table;
+}
+
+}  // namespace
+
+std::unique_ptr<Estimator> make_estimator(std::string_view class_name) {
+  auto it = registry().find(std::string(class_name));
+  if (it != registry().end()) return it->second();
+  std::string list;
+  for (const auto& [name, factory] : registry()) list += (list.empty() ? "" : ", ") + name;
+  SOMA_FAIL("unknown estimator class '{}'; known classes are: {}", class_name, list);
+}
+
+std::vector<std::string> estimator_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : registry()) names.push_back(name);
+  return names;
+}
+
+}  // namespace soma::ml
