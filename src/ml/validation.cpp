@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "soma/creation.h"
 #include "soma/error.h"
@@ -89,6 +90,12 @@ EncodedLabels encode_labels(const Tensor& y, int64_t n, std::string_view who, bo
     out.codes[i] = std::lower_bound(classes.begin(), classes.end(), labels[i]) - classes.begin();
   out.classes = from_vector(classes);
   return out;
+}
+
+uint64_t resolve_seed(const std::optional<int64_t>& random_state) {
+  if (random_state) return static_cast<uint64_t>(*random_state);
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) | device();
 }
 
 Tensor decode_labels(const Tensor& classes, const std::vector<int64_t>& codes) {

@@ -1,6 +1,7 @@
 #pragma once
 // Checking and converting estimators' inputs (private to src/ml).
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct EncodedLabels {
 EncodedLabels encode_labels(const Tensor& y, int64_t n, std::string_view who, bool allow_one_class = false);
 // classes[codes[i]] as int64 [n].
 Tensor decode_labels(const Tensor& classes, const std::vector<int64_t>& codes);
+
+// The seed an estimator draws from: random_state when set; else a fresh one from
+// std::random_device (scikit-learn's None: a different run each time).
+uint64_t resolve_seed(const std::optional<int64_t>& random_state);
 
 // Rows of a row-major float64 matrix [n, d].
 inline const double* row(const Tensor& matrix, int64_t i) {
