@@ -13,12 +13,15 @@ constexpr const char* kClassKey = "soma.ml.class";
 constexpr const char* kParamsKey = "soma.ml.params";
 }  // namespace
 
-void save(const Estimator& estimator, const std::filesystem::path& path) {
+void save(const Estimator& estimator, const std::filesystem::path& path, const std::map<std::string, std::string>& extra) {
   // Parameters are saved as their Python spelling (repr), which parse_param_value reads back
   // exactly (floats print as the shortest text that round-trips).
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [key, value] : estimator.get_params()) params[key] = repr(value);
-  io::save(estimator.fitted_state(), path, {{kClassKey, std::string(estimator.name())}, {kParamsKey, params.dump()}});
+  io::Metadata metadata = extra;
+  metadata[kClassKey] = std::string(estimator.name());
+  metadata[kParamsKey] = params.dump();
+  io::save(estimator.fitted_state(), path, metadata);
 }
 
 std::unique_ptr<Estimator> load(const std::filesystem::path& path) {

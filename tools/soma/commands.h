@@ -80,5 +80,6 @@ int cmd_predict(int argc, char** argv);
 int cmd_summary(int argc, char** argv);
 int cmd_tokenizer(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
+int cmd_ml(int argc, char** argv);
 
 }  // namespace soma::cli

@@ -32,7 +32,8 @@ int usage(FILE* out) {
                "  eval      accuracy, per-class precision/recall/F1 and confusion matrix of a checkpoint\n"
                "  predict   classify PNG/PGM images with a checkpoint\n"
                "  summary   layers, output shapes and parameter counts of a model\n"
-               "  tokenizer train a character or BPE tokenizer; encode text to ids, decode ids to text\n");
+               "  tokenizer train a character or BPE tokenizer; encode text to ids, decode ids to text\n"
+               "  ml        fit scikit-learn's estimators on CSV files, predict with them, show them\n");
   return out == stdout ? 0 : 2;
 }
 
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     if (cmd == "predict") return soma::cli::cmd_predict(argc - 1, argv + 1);
     if (cmd == "summary") return soma::cli::cmd_summary(argc - 1, argv + 1);
     if (cmd == "tokenizer") return soma::cli::cmd_tokenizer(argc - 1, argv + 1);
+    if (cmd == "ml") return soma::cli::cmd_ml(argc - 1, argv + 1);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") return usage(stdout);
     std::fprintf(stderr, "soma: unknown command '%s'\n", cmd.c_str());
     return usage(stderr);

@@ -6,6 +6,7 @@
 // "soma.ml.class" and the parameters as JSON under "soma.ml.params". Saving is atomic; loading
 // checks the class, every parameter and the arrays, and throws soma::Error naming the file.
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,7 +16,10 @@
 
 namespace soma::ml {
 
-void save(const Estimator& estimator, const std::filesystem::path& path);
+// `extra` metadata (keys other than soma.ml.*) is stored beside, for programs that keep more
+// about a model (the soma program keeps its CSV column names); io::load_with_metadata reads it.
+void save(const Estimator& estimator, const std::filesystem::path& path,
+          const std::map<std::string, std::string>& extra = {});
 std::unique_ptr<Estimator> load(const std::filesystem::path& path);
 
 // A new estimator with default parameters; an unknown name lists the known ones.
