@@ -1,0 +1,101 @@
+"""soma::ml beside scikit-learn on the classic-ML protocol (bench/classic/README.md): for each
+workload, bench_classic and reference/sklearn_classic.py run alternately (--rounds times each,
+fit and predict timed inside, median of --repeats), and one table row reports the median fit
+and predict times, the median of the per-round speedups (scikit-learn time / soma time; above 1
+means soma is faster), both test scores and the fraction of test rows with the same prediction.
+
+    python3 bench/classic.py [--build build] [--rounds 3] [--repeats 3] [--synth DIR] [--filter TEXT]
+
+--synth names the folder of bench/classic/make_synthetic.py's files (written there if absent);
+--filter keeps the workloads whose line contains TEXT (e.g. --filter digits)."""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SPLITS = os.path.join(HERE, "classic")
+SMALL = ["iris", "wine", "breast_cancer", "digits"]
+
+# (data set, class, parameters); "synth" is the 100,000 x 50 set.
+CLASSIFIERS = [
+    ("GaussianNB", []),
+    ("LogisticRegression", []),
+    ("LinearSVC", ["random_state=0"]),
+    ("SVC", []),
+    ("KNeighborsClassifier", []),
+    ("DecisionTreeClassifier", ["random_state=0"]),
+    ("RandomForestClassifier", ["random_state=0", "n_jobs=1"]),
+    ("ExtraTreesClassifier", ["random_state=0", "n_jobs=1"]),
+]
+WORKLOADS = [(data, cls, params) for data in SMALL for cls, params in CLASSIFIERS]
+WORKLOADS += [
+    ("diabetes", "LinearRegression", []),
+    ("diabetes", "Ridge", []),
+    ("diabetes", "Lasso", []),
+    ("diabetes", "ElasticNet", []),
+    ("digits", "RandomForestClassifier", ["random_state=0", "n_jobs=2"]),
+    ("digits", "KMeans", ["n_clusters=10", "n_init=10", "random_state=0"]),
+    ("synth", "LogisticRegression", []),
+    ("synth", "DecisionTreeClassifier", ["random_state=0"]),
+    ("synth", "RandomForestClassifier", ["n_estimators=50", "n_jobs=2", "random_state=0"]),
+    ("synth", "KNeighborsClassifier", []),
+]
+
+
+def run(cmd, env):
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"RESULT name=(\S+) metric=(\S+)", out)}
+
+
+def agreement(a, b):
+    with open(a) as fa, open(b) as fb:
+        x = [float(v) for v in fa.read().split()]
+        y = [float(v) for v in fb.read().split()]
+    return sum(p == q for p, q in zip(x, y)) / max(len(x), 1)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--synth", default=os.path.join("build", "classic"))
+    parser.add_argument("--filter", default="")
+    args = parser.parse_args()
+    if not os.path.exists(os.path.join(args.synth, "synth_y_test.bin")):
+        subprocess.run([sys.executable, os.path.join(SPLITS, "make_synthetic.py"), args.synth], check=True)
+    soma = os.path.join(args.build, "bench", "bench_classic")
+    reference = [sys.executable, os.path.join(HERE, "reference", "sklearn_classic.py")]
+    tmp = tempfile.mkdtemp()
+    print("| data | estimator | soma fit s | sklearn fit s | fit speedup | predict speedup | soma score | sklearn score "
+          "| same predictions | repeatable |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for data, cls, params in WORKLOADS:
+        line = f"{data} {cls} {' '.join(params)}"
+        if args.filter not in line:
+            continue
+        dataset = f"synth:{args.synth}" if data == "synth" else data
+        sides = {"soma": [soma], "sklearn": reference}
+        results = {side: [] for side in sides}
+        for _ in range(args.rounds):
+            for side, prefix in sides.items():
+                cmd = prefix + [SPLITS, dataset, cls, str(args.repeats), os.path.join(tmp, side)] + params
+                results[side].append(run(cmd, os.environ))
+        med = {s: {k: statistics.median(r[k] for r in results[s]) for k in results[s][0]} for s in sides}
+        fit_ratio = statistics.median(b["fit_s"] / a["fit_s"] for a, b in zip(results["soma"], results["sklearn"]))
+        pred_ratio = statistics.median(b["predict_s"] / max(a["predict_s"], 1e-9)
+                                       for a, b in zip(results["soma"], results["sklearn"]))
+        same = agreement(os.path.join(tmp, "soma"), os.path.join(tmp, "sklearn"))
+        repeatable = "yes" if med["soma"]["repeat_identical"] == 1 else "no"
+        name = cls + (f" ({', '.join(params)})" if params else "")
+        print(f"| {data} | {name} | {med['soma']['fit_s']:.4g} | {med['sklearn']['fit_s']:.4g} | {fit_ratio:.2f}x "
+              f"| {pred_ratio:.2f}x | {med['soma']['score']:.4f} | {med['sklearn']['score']:.4f} | {same:.1%} "
+              f"| {repeatable} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
