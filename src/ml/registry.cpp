@@ -18,7 +18,9 @@ std::pair<const std::string, Factory> entry(const char* name) {
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table{
+      entry<BernoulliNB>("BernoulliNB"),
       entry<GaussianNB>("GaussianNB"),
+      entry<MultinomialNB>("MultinomialNB"),
   };
   return table;
 }

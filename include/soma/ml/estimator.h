@@ -102,6 +102,7 @@ class Clusterer : public Estimator {
 template <class Derived, class Base>
 class Cloneable : public Base {
  public:
+  using Base::Base;
   std::unique_ptr<Estimator> clone() const override {
     auto copy = std::make_unique<Derived>();
     copy->set_params(this->get_params());
