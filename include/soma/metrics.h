@@ -53,6 +53,32 @@ std::string format_confusion_matrix(const Tensor& matrix, const std::vector<std:
 std::string classification_report(const Tensor& pred, const Tensor& target,
                                   const std::vector<std::string>& class_names = {}, int digits = 2);
 
+// ---- probabilities and scores ------------------------------------------------------------------
+
+// Cross-entropy of predicted probabilities `proba` [N, C] (rows are renormalized after clipping
+// to [eps, 1 - eps]; eps 0 means the dtype's machine epsilon, scikit-learn 1.2's 'auto') or [N]
+// (the probability of class 1 of two), against class indices `target` [N] in 0..C-1. The mean
+// over samples, as scikit-learn's log_loss.
+double log_loss(const Tensor& proba, const Tensor& target, double eps = 0);
+// Area under the ROC curve. Binary: `scores` [N] rank class 1 above class 0 (target holds 0 and
+// 1; tied scores count half). Multiclass: `scores` [N, C] and the unweighted mean of the
+// one-vs-rest areas (scikit-learn's multi_class='ovr', average='macro'). Throws when a class
+// (or, binary, either class) is absent from target, where the area is undefined.
+double roc_auc_score(const Tensor& scores, const Tensor& target);
+// Average precision of binary `scores` [N] for target 1: sum over thresholds of
+// (R_n - R_{n-1}) * P_n, as scikit-learn's average_precision_score (no interpolation).
+double average_precision_score(const Tensor& scores, const Tensor& target);
+
+// ---- clustering ---------------------------------------------------------------------------------
+
+// The mean silhouette coefficient (b - a) / max(a, b) of the rows of X [N, D] under integer
+// cluster `labels` [N] (Euclidean distance; a sample alone in its cluster scores 0). Needs
+// 2 <= number of clusters <= N - 1.
+double silhouette_score(const Tensor& X, const Tensor& labels);
+// The Rand index adjusted for chance (1: identical partitions up to renaming, about 0: random)
+// between two integer labelings [N], as scikit-learn's adjusted_rand_score.
+double adjusted_rand_score(const Tensor& labels_true, const Tensor& labels_pred);
+
 // ---- regression -------------------------------------------------------------------------------
 
 double mean_squared_error(const Tensor& pred, const Tensor& target);
