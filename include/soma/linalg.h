@@ -2,6 +2,7 @@
 // Matrix products (OpenBLAS for float32/float64; plain loops for the integer dtypes, float32
 // arithmetic for the half types) and the decompositions that second-order methods need
 // (LAPACK, through OpenBLAS; float32/float64). All differentiable, to any order.
+#include <tuple>
 #include <utility>
 
 #include "soma/tensor.h"
@@ -45,6 +46,19 @@ Tensor det(const Tensor& a);
 std::pair<Tensor, Tensor> slogdet(const Tensor& a);
 // Reduced QR: a [m,n] = Q [m,k] R [k,n], k = min(m, n). The gradient needs m >= n.
 std::pair<Tensor, Tensor> qr(const Tensor& a);
+// Eigenvalues L [n] (ascending) and orthonormal eigenvectors V [n,n] (columns) of symmetric
+// matrices, a = V diag(L) V^T; only the lower triangle of a is read (torch.linalg.eigh's
+// UPLO='L'). Eigenvectors are defined up to sign (and, for repeated eigenvalues, up to rotation):
+// the gradient is that of PyTorch, defined for functions that do not depend on that choice, and
+// infinite for repeated eigenvalues.
+std::pair<Tensor, Tensor> eigh(const Tensor& a);
+Tensor eigvalsh(const Tensor& a);
+// a [m,n] = U diag(S) Vh, singular values S [k] descending, k = min(m, n); U [m,m] and Vh [n,n]
+// with full_matrices (torch.linalg.svd's default), U [m,k] and Vh [k,n] without. Differentiable
+// as in PyTorch (through the first k singular vectors; infinite for repeated singular values
+// when the vectors are used).
+std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& a, bool full_matrices = true);
+Tensor svdvals(const Tensor& a);
 }  // namespace linalg
 
 }  // namespace soma

@@ -551,6 +551,144 @@ std::pair<Tensor, Tensor> qr(const Tensor& a) {
   return {outs[0], outs[1]};
 }
 
+std::pair<Tensor, Tensor> eigh(const Tensor& a) {
+  check_square("eigh", a);
+  const Shape batch = leading(a.shape(), 2);
+  const int64_t n = a.size(-1);
+  // Read column-major, the row-major copy holds a^T, whose upper triangle is a's lower one;
+  // syevd leaves the eigenvectors as its columns, i.e. the rows of the buffer: V^T.
+  Tensor buf = row_major_copy(a, batch);
+  Shape value_shape = batch;
+  value_shape.push_back(n);
+  Tensor values = empty(value_shape, a.dtype());
+  const int64_t count = matrix_count(buf);
+  dispatch_float(a.dtype(), [&]<class T>() {
+    T* p = static_cast<T*>(buf.data_ptr());
+    T* w = static_cast<T*>(values.data_ptr());
+    for (int64_t i = 0; i < count; ++i) {
+      int info = kernels::lapack::syevd('U', n, p + i * n * n, ld(n), w + i * n);
+      SOMA_CHECK(info == 0, "eigh: the algorithm did not converge for {} (LAPACK info {}); does it hold NaN or inf?",
+                 which(a.shape(), i), info);
+    }
+  });
+  TensorList outs{values, raw_mT(buf)};
+  if (autograd::needs_grad(a))
+    autograd::record("eigh", outs, {a},
+                     [sa = SavedTensor(a), sl = SavedTensor::output(outs[0]), sv = SavedTensor::output(outs[1])](
+                         const TensorList& grads, GradMask) -> TensorList {
+                       Tensor L = sl.get(), V = sv.get();
+                       if (is_grad_enabled()) std::tie(L, V) = eigh(sa.get());
+                       const Tensor &gL = grads[0], &gV = grads[1];
+                       // PyTorch's linalg_eig_backward (Hermitian case):
+                       // gA = V (skew(V^T gV) / E + diag(gL)) V^T, E_ij = L_j - L_i off the diagonal.
+                       if (!gV.defined()) {
+                         if (!gL.defined()) return {Tensor()};
+                         return {matmul(V * gL.unsqueeze(-2), mT(V))};
+                       }
+                       const Tensor I = eye(L.size(-1), -1, L.dtype());
+                       Tensor VtgV = matmul(mT(V), gV);
+                       VtgV = (VtgV - mT(VtgV)) * 0.5;
+                       Tensor inner = VtgV / (L.unsqueeze(-2) - L.unsqueeze(-1) + I);
+                       if (gL.defined()) inner = inner + gL.unsqueeze(-2) * I;
+                       return {matmul(V, matmul(inner, mT(V)))};
+                     });
+  return {outs[0], outs[1]};
+}
+
+Tensor eigvalsh(const Tensor& a) { return eigh(a).first; }
+
+namespace {
+
+// PyTorch's svd_backward for the reduced factors (U [m,k], S [k], Vh [k,n]).
+Tensor svd_backward(const Tensor& gU, const Tensor& gS, const Tensor& gVh, const Tensor& U, const Tensor& S,
+                    const Tensor& Vh) {
+  const int64_t m = U.size(-2), n = Vh.size(-1);
+  if (!gU.defined() && !gVh.defined()) {
+    if (!gS.defined()) return Tensor();
+    return matmul(U * gS.unsqueeze(-2), Vh);
+  }
+  const Tensor I = eye(S.size(-1), -1, S.dtype());
+  auto skew = [](const Tensor& x) { return x - mT(x); };
+  // gA = U [(skew(U^T gU) S + S skew(Vh gV)) / E + diag(gS)] Vh, E_ij = S_j^2 - S_i^2 off the
+  // diagonal, plus the parts of gU, gV outside the spans of U, V when the matrix is not square.
+  const Tensor S2 = S * S;
+  const Tensor E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + I;
+  Tensor inner;
+  if (gU.defined()) inner = skew(matmul(mT(U), gU)) * S.unsqueeze(-2);
+  if (gVh.defined()) {
+    Tensor v_part = S.unsqueeze(-1) * skew(matmul(Vh, mT(gVh)));
+    inner = inner.defined() ? inner + v_part : v_part;
+  }
+  inner = inner / E;
+  if (gS.defined()) inner = inner + gS.unsqueeze(-2) * I;
+  if (m > n && gU.defined()) {
+    const Tensor gU_Sinv = gU / S.unsqueeze(-2);
+    Tensor ga = matmul(U, inner) + gU_Sinv - matmul(U, matmul(mT(U), gU_Sinv));
+    return matmul(ga, Vh);
+  }
+  if (m < n && gVh.defined()) {
+    const Tensor Sinv_gVh = gVh / S.unsqueeze(-1);
+    Tensor ga = matmul(inner, Vh) + Sinv_gVh - matmul(matmul(Sinv_gVh, mT(Vh)), Vh);
+    return matmul(U, ga);
+  }
+  return matmul(U, matmul(inner, Vh));
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& a, bool full_matrices) {
+  check_float_matrix("svd", a);
+  const Shape batch = leading(a.shape(), 2);
+  const int64_t m = a.size(-2), n = a.size(-1), k = std::min(m, n);
+  const int64_t u_cols = full_matrices ? m : k, vh_rows = full_matrices ? n : k;
+  // LAPACK sees column-major buffers: a as [batch, n, m]; U comes back as [batch, u_cols, m]
+  // and Vh as [batch, n, vh_rows], their transposes read row-major.
+  Tensor buf = column_major_copy(a, batch);
+  Tensor u_buf = empty(with_matrix(batch, u_cols, m), a.dtype());
+  Tensor vh_buf = empty(with_matrix(batch, n, vh_rows), a.dtype());
+  Shape s_shape = batch;
+  s_shape.push_back(k);
+  Tensor s = empty(s_shape, a.dtype());
+  const int64_t count = matrix_count(u_buf) > 0 ? matrix_count(u_buf) : matrix_count(vh_buf);
+  if (k == 0) {  // an empty matrix: no singular values; the full factors are identities
+    if (u_buf.numel() > 0) u_buf.copy_(eye(m, -1, a.dtype()));
+    if (vh_buf.numel() > 0) vh_buf.copy_(eye(n, -1, a.dtype()));
+  } else {
+    dispatch_float(a.dtype(), [&]<class T>() {
+      T* pa = static_cast<T*>(buf.data_ptr());
+      T* pu = static_cast<T*>(u_buf.data_ptr());
+      T* pv = static_cast<T*>(vh_buf.data_ptr());
+      T* ps = static_cast<T*>(s.data_ptr());
+      for (int64_t i = 0; i < count; ++i) {
+        int info = kernels::lapack::gesdd(full_matrices ? 'A' : 'S', m, n, pa + i * m * n, ld(m), ps + i * k,
+                                          pu + i * m * u_cols, ld(m), pv + i * n * vh_rows, ld(vh_rows));
+        SOMA_CHECK(info == 0, "svd: the algorithm did not converge for {} (LAPACK info {}); does it hold NaN or inf?",
+                   which(a.shape(), i), info);
+      }
+    });
+  }
+  TensorList outs{raw_mT(u_buf), s, raw_mT(vh_buf)};
+  if (autograd::needs_grad(a))
+    autograd::record("svd", outs, {a},
+                     [sa = SavedTensor(a), su = SavedTensor::output(outs[0]), ss = SavedTensor::output(outs[1]),
+                      sv = SavedTensor::output(outs[2]), k, full_matrices](const TensorList& grads, GradMask) -> TensorList {
+                       Tensor U = su.get(), S = ss.get(), Vh = sv.get();
+                       if (is_grad_enabled()) std::tie(U, S, Vh) = svd(sa.get(), full_matrices);
+                       Tensor gU = grads[0], gVh = grads[2];
+                       // As PyTorch: with full matrices only the first k singular vectors carry a gradient.
+                       if (full_matrices) {
+                         U = U.narrow(-1, 0, k);
+                         Vh = Vh.narrow(-2, 0, k);
+                         if (gU.defined()) gU = gU.narrow(-1, 0, k);
+                         if (gVh.defined()) gVh = gVh.narrow(-2, 0, k);
+                       }
+                       return {svd_backward(gU, grads[1], gVh, U, S, Vh)};
+                     });
+  return {outs[0], outs[1], outs[2]};
+}
+
+Tensor svdvals(const Tensor& a) { return std::get<1>(svd(a, false)); }
+
 }  // namespace linalg
 
 }  // namespace soma

@@ -24,4 +24,15 @@ int geqrf(int m, int n, double* a, int lda, double* tau);
 int orgqr(int m, int n, int k, float* a, int lda, const float* tau);
 int orgqr(int m, int n, int k, double* a, int lda, const double* tau);
 
+// Eigenvalues (ascending, into w [n]) and, in place of a, the orthonormal eigenvectors (columns)
+// of a symmetric matrix, of which only the `uplo` ('L' or 'U') triangle is read; divide and
+// conquer.
+int syevd(char uplo, int n, float* a, int lda, float* w);
+int syevd(char uplo, int n, double* a, int lda, double* w);
+// Singular values (descending, into s [min(m, n)]) and vectors of a [m, n] (destroyed): jobz
+// 'S' gives the reduced u [m, k] and vt [k, n], 'A' the full u [m, m] and vt [n, n], 'N' none;
+// divide and conquer.
+int gesdd(char jobz, int m, int n, float* a, int lda, float* s, float* u, int ldu, float* vt, int ldvt);
+int gesdd(char jobz, int m, int n, double* a, int lda, double* s, double* u, int ldu, double* vt, int ldvt);
+
 }  // namespace soma::kernels::lapack
