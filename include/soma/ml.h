@@ -1,6 +1,7 @@
 #pragma once
 // Classic machine learning with scikit-learn's interface (see soma/ml/estimator.h).
 #include "soma/ml/datasets.h"
+#include "soma/ml/decomposition.h"
 #include "soma/ml/estimator.h"
 #include "soma/ml/naive_bayes.h"
 #include "soma/ml/params.h"

@@ -21,6 +21,8 @@ const std::map<std::string, Factory>& registry() {
       entry<BernoulliNB>("BernoulliNB"),
       entry<GaussianNB>("GaussianNB"),
       entry<MultinomialNB>("MultinomialNB"),
+      entry<PCA>("PCA"),
+      entry<TruncatedSVD>("TruncatedSVD"),
   };
   return table;
 }
