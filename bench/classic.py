@@ -30,6 +30,7 @@ CLASSIFIERS = [
     ("DecisionTreeClassifier", ["random_state=0"]),
     ("RandomForestClassifier", ["random_state=0", "n_jobs=1"]),
     ("ExtraTreesClassifier", ["random_state=0", "n_jobs=1"]),
+    ("HistGradientBoostingClassifier", ["random_state=0"]),
 ]
 WORKLOADS = [(data, cls, params) for data in SMALL for cls, params in CLASSIFIERS]
 WORKLOADS += [
@@ -37,12 +38,14 @@ WORKLOADS += [
     ("diabetes", "Ridge", []),
     ("diabetes", "Lasso", []),
     ("diabetes", "ElasticNet", []),
+    ("diabetes", "HistGradientBoostingRegressor", []),
     ("digits", "RandomForestClassifier", ["random_state=0", "n_jobs=2"]),
     ("digits", "KMeans", ["n_clusters=10", "n_init=10", "random_state=0"]),
     ("synth", "LogisticRegression", []),
     ("synth", "DecisionTreeClassifier", ["random_state=0"]),
     ("synth", "RandomForestClassifier", ["n_estimators=50", "n_jobs=2", "random_state=0"]),
     ("synth", "KNeighborsClassifier", []),
+    ("synth", "HistGradientBoostingClassifier", ["random_state=0"]),
 ]
 
 

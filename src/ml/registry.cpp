@@ -20,6 +20,8 @@ const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table{
       entry<BernoulliNB>("BernoulliNB"),
       entry<GaussianNB>("GaussianNB"),
+      entry<HistGradientBoostingClassifier>("HistGradientBoostingClassifier"),
+      entry<HistGradientBoostingRegressor>("HistGradientBoostingRegressor"),
       entry<MultinomialNB>("MultinomialNB"),
       entry<PCA>("PCA"),
       entry<TruncatedSVD>("TruncatedSVD"),
