@@ -20,7 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SPLITS = os.path.join(HERE, "classic")
 SMALL = ["iris", "wine", "breast_cancer", "digits"]
 
-# (data set, class, parameters); "synth" is the 100,000 x 50 set.
+# (data set, class, parameters[, reference class, reference parameters]); "synth" is the
+# 100,000 x 50 set. Without a reference class, scikit-learn's class of the same name and
+# parameters is the reference.
 CLASSIFIERS = [
     ("GaussianNB", []),
     ("LogisticRegression", []),
@@ -46,6 +48,8 @@ WORKLOADS += [
     ("synth", "RandomForestClassifier", ["n_estimators=50", "n_jobs=2", "random_state=0"]),
     ("synth", "KNeighborsClassifier", []),
     ("synth", "HistGradientBoostingClassifier", ["random_state=0"]),
+    ("synth", "HistGradientBoostingClassifier", ["random_state=0"], "XGBClassifier",
+     ["tree_method=hist", "n_jobs=2", "random_state=0"]),
 ]
 
 
@@ -74,19 +78,21 @@ def main():
     soma = os.path.join(args.build, "bench", "bench_classic")
     reference = [sys.executable, os.path.join(HERE, "reference", "sklearn_classic.py")]
     tmp = tempfile.mkdtemp()
-    print("| data | estimator | soma fit s | sklearn fit s | fit speedup | predict speedup | soma score | sklearn score "
+    print("| data | estimator | soma fit s | reference fit s | fit speedup | predict speedup | soma score | reference score "
           "| same predictions | repeatable |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    for data, cls, params in WORKLOADS:
-        line = f"{data} {cls} {' '.join(params)}"
+    for data, cls, params, *reference_model in WORKLOADS:
+        ref_cls, ref_params = reference_model if reference_model else (cls, params)
+        line = f"{data} {cls} {' '.join(params)} {ref_cls}"
         if args.filter not in line:
             continue
         dataset = f"synth:{args.synth}" if data == "synth" else data
-        sides = {"soma": [soma], "sklearn": reference}
+        sides = {"soma": [soma] + [SPLITS, dataset, cls, str(args.repeats), os.path.join(tmp, "soma")] + params,
+                 "sklearn": reference + [SPLITS, dataset, ref_cls, str(args.repeats), os.path.join(tmp, "sklearn")]
+                 + ref_params}
         results = {side: [] for side in sides}
         for _ in range(args.rounds):
-            for side, prefix in sides.items():
-                cmd = prefix + [SPLITS, dataset, cls, str(args.repeats), os.path.join(tmp, side)] + params
+            for side, cmd in sides.items():
                 results[side].append(run(cmd, os.environ))
         med = {s: {k: statistics.median(r[k] for r in results[s]) for k in results[s][0]} for s in sides}
         fit_ratio = statistics.median(b["fit_s"] / a["fit_s"] for a, b in zip(results["soma"], results["sklearn"]))
@@ -95,6 +101,8 @@ def main():
         same = agreement(os.path.join(tmp, "soma"), os.path.join(tmp, "sklearn"))
         repeatable = "yes" if med["soma"]["repeat_identical"] == 1 else "no"
         name = cls + (f" ({', '.join(params)})" if params else "")
+        if reference_model:
+            name += f" vs {ref_cls} ({', '.join(ref_params)})"
         print(f"| {data} | {name} | {med['soma']['fit_s']:.4g} | {med['sklearn']['fit_s']:.4g} | {fit_ratio:.2f}x "
               f"| {pred_ratio:.2f}x | {med['soma']['score']:.4f} | {med['sklearn']['score']:.4f} | {same:.1%} "
               f"| {repeatable} |", flush=True)

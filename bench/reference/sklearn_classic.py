@@ -1,6 +1,9 @@
-"""The scikit-learn side of bench/classic.py: the same arguments and output as bench_classic.
+"""The reference side of bench/classic.py: the same arguments and output as bench_classic.
 
     python3 sklearn_classic.py SPLITS DATASET MODEL REPEATS PREDICTIONS [NAME=VALUE ...]
+
+MODEL is a scikit-learn class name, or XGBClassifier / XGBRegressor (XGBoost's scikit-learn
+interface, for the histogram gradient boosting benchmark).
 """
 import statistics
 import sys
@@ -33,7 +36,11 @@ def standardize(train, test):
 def main():
     splits, dataset, model_name, repeats, out_path = sys.argv[1:6]
     params = {k: parse(v) for k, v in (a.split("=", 1) for a in sys.argv[6:])}
-    model = dict(all_estimators())[model_name](**params)
+    if model_name.startswith("XGB"):
+        import xgboost
+        model = getattr(xgboost, model_name)(**params)
+    else:
+        model = dict(all_estimators())[model_name](**params)
     clusterer = isinstance(model, ClusterMixin)
     if dataset.startswith("synth:"):
         d = dataset[6:]

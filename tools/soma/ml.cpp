@@ -1,9 +1,10 @@
-// `soma ml fit|predict|show`: scikit-learn's estimators on CSV files.
+// `soma ml fit|predict|show|dataset`: scikit-learn's estimators on CSV files.
 //
 //   soma ml fit --model RandomForestClassifier --set n_estimators=200 --train train.csv
 //       --test test.csv --predictions pred.csv --out forest.safetensors
 //   soma ml predict --model forest.safetensors --data new.csv --predictions pred.csv
 //   soma ml show --model forest.safetensors
+//   soma ml dataset --name iris --out iris   (iris/train.csv and iris/test.csv)
 //
 // CSV files have a header; the target is the last column unless --target names one. Features
 // must be numeric (missing values become NaN, which only some estimators accept). A text
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <random>
 
 #include "commands.h"
 #include "data/untrusted_json.h"
@@ -261,6 +263,63 @@ int show(const std::string& model_path) {
   return 0;
 }
 
+struct DatasetOptions {
+  std::string name, out;
+  double test_size = 0.25;
+  uint64_t seed = 0;
+};
+
+// One CSV line: the features (shortest round-trip text) and the target.
+std::string csv_row(const double* features, int64_t d, const std::string& target) {
+  std::string line;
+  for (int64_t j = 0; j < d; ++j) line += fmt::format("{},", features[j]);
+  return line + target + "\n";
+}
+
+// Writes a bundled data set as train.csv and test.csv: a shuffled split, stratified by class
+// for the classification sets, with the class names as the target column.
+int dataset(const DatasetOptions& o) {
+  SOMA_CHECK(o.test_size >= 0 && o.test_size < 1, "soma ml dataset: --test-size must be in [0, 1), got {}", o.test_size);
+  ml::datasets::Dataset data = ml::datasets::load(o.name);
+  create_output_directory(o.out);
+  int64_t n = data.data.size(0), d = data.data.size(1);
+  bool classes = !data.target_names.empty();
+  std::vector<std::string> targets(n);
+  std::vector<std::vector<int64_t>> groups(classes ? data.target_names.size() : 1);
+  for (int64_t i = 0; i < n; ++i) {
+    if (classes) {
+      int64_t c = data.target[i].item<int64_t>();
+      targets[i] = data.target_names[c];
+      groups[c].push_back(i);
+    } else {
+      targets[i] = fmt::format("{}", data.target[i].item<double>());
+      groups[0].push_back(i);
+    }
+  }
+  std::mt19937_64 rng(o.seed);
+  std::vector<int64_t> train, test;
+  for (auto& group : groups) {
+    std::shuffle(group.begin(), group.end(), rng);
+    auto held = static_cast<size_t>(std::llround(o.test_size * static_cast<double>(group.size())));
+    test.insert(test.end(), group.begin(), group.begin() + held);
+    train.insert(train.end(), group.begin() + held, group.end());
+  }
+  std::string header;
+  for (const auto& f : data.feature_names) header += f + ",";
+  header += "target\n";
+  const double* x = data.data.data<double>();
+  for (auto [rows, file] : {std::pair{&train, "train.csv"}, std::pair{&test, "test.csv"}}) {
+    if (rows->empty()) continue;
+    std::sort(rows->begin(), rows->end());
+    std::string text = header;
+    for (int64_t i : *rows) text += csv_row(x + i * d, d, targets[i]);
+    write_file_atomically(std::filesystem::path(o.out) / file, text);
+    std::printf("%s: %zu rows x %lld features -> %s\n", o.name.c_str(), rows->size(), static_cast<long long>(d),
+                (std::filesystem::path(o.out) / file).string().c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_ml(int argc, char** argv) {
@@ -286,8 +345,16 @@ int cmd_ml(int argc, char** argv) {
   CLI::App* show_cmd = app.add_subcommand("show", "print a saved model's parameters and fitted attributes");
   show_cmd->add_option("--model", model_path, "a model saved by soma ml fit --out")->required();
 
+  DatasetOptions ds;
+  CLI::App* dataset_cmd = app.add_subcommand("dataset", "write a bundled data set as train.csv and test.csv");
+  dataset_cmd->add_option("--name", ds.name, "iris, wine, breast_cancer, digits or diabetes")->required();
+  dataset_cmd->add_option("--out", ds.out, "the folder to write train.csv and test.csv into")->required();
+  dataset_cmd->add_option("--test-size", ds.test_size, "the fraction of rows in test.csv (stratified by class)");
+  dataset_cmd->add_option("--seed", ds.seed, "the seed of the shuffle")->check(seed_validator());
+
   CLI11_PARSE(app, argc, argv);
   if (fit_cmd->parsed()) return fit(f);
+  if (dataset_cmd->parsed()) return dataset(ds);
   if (predict_cmd->parsed()) return predict(model_path, data_path, predictions);
   return show(model_path);
 }
