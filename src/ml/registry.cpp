@@ -19,6 +19,9 @@ std::pair<const std::string, Factory> entry(const char* name) {
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table{
       entry<GaussianNB>("GaussianNB"),
+      entry<LinearSVC>("LinearSVC"),
+      entry<SVC>("SVC"),
+      entry<SVR>("SVR"),
   };
   return table;
 }

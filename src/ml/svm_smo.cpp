@@ -1,0 +1,386 @@
+// The kernels and the SMO solver behind SVC and SVR (see svm_smo.h).
+#include "svm_smo.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "soma/error.h"
+
+namespace soma::ml::detail {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kTau = 1e-12;  // libsvm's TAU: the curvature used when a pair's is not positive
+
+void squared_norms(const double* A, int64_t m, int64_t d, std::vector<double>& out) {
+  out.resize(m);
+  for (int64_t i = 0; i < m; ++i) {
+    const double* a = A + i * d;
+    double s = 0;
+    for (int64_t k = 0; k < d; ++k) s += a[k] * a[k];
+    out[i] = s;
+  }
+}
+
+// Applies the kernel's function to dot products in place; na / nb: squared norms (rbf only).
+void finish_kernel(const KernelSpec& spec, double* dots, int64_t m, int64_t n, const double* na, const double* nb) {
+  switch (spec.type) {
+    case KernelType::kLinear:
+      return;
+    case KernelType::kRbf:
+#pragma omp parallel for schedule(static) if (m * n > 65536)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double* v = dots + i * n + j;
+          *v = std::exp(-spec.gamma * std::max(0.0, na[i] + nb[j] - 2.0 * *v));
+        }
+      return;
+    case KernelType::kPoly:
+      for (int64_t t = 0; t < m * n; ++t) dots[t] = std::pow(spec.gamma * dots[t] + spec.coef0, spec.degree);
+      return;
+    case KernelType::kSigmoid:
+      for (int64_t t = 0; t < m * n; ++t) dots[t] = std::tanh(spec.gamma * dots[t] + spec.coef0);
+      return;
+  }
+}
+
+}  // namespace
+
+KernelType parse_kernel(const std::string& name) {
+  if (name == "linear") return KernelType::kLinear;
+  if (name == "poly") return KernelType::kPoly;
+  if (name == "sigmoid") return KernelType::kSigmoid;
+  return KernelType::kRbf;
+}
+
+void kernel_matrix(const KernelSpec& spec, const double* A, int64_t m, const double* B, int64_t n, int64_t d,
+                   double* out) {
+  if (m == 0 || n == 0) return;
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(d), 1.0, A, static_cast<int>(d), B, static_cast<int>(d), 0.0, out,
+              static_cast<int>(n));
+  std::vector<double> na, nb;
+  if (spec.type == KernelType::kRbf) {
+    squared_norms(A, m, d, na);
+    squared_norms(B, n, d, nb);
+  }
+  finish_kernel(spec, out, m, n, na.data(), nb.data());
+}
+
+QMatrix::QMatrix(const KernelSpec& spec, const double* x, int64_t n, int64_t d, std::vector<int> base,
+                 std::vector<double> sign, double cache_bytes)
+    : spec_(spec), x_(x, x + n * d), n_(n), d_(d), base_(std::move(base)), sign_(std::move(sign)) {
+  int64_t L = size();
+  identity_ = L == n;
+  for (int64_t a = 0; a < L && identity_; ++a) identity_ = base_[a] == a;
+  // The diagonal of k, from one row each (cheap: d flops a sample).
+  std::vector<double> self(n);
+  for (int64_t i = 0; i < n; ++i) {
+    double kii = 0;
+    kernel_matrix(spec_, x_.data() + i * d, 1, x_.data() + i * d, 1, d, &kii);
+    self[i] = kii;
+  }
+  diag_.resize(L);
+  for (int64_t a = 0; a < L; ++a) diag_[a] = self[base_[a]];
+  double bytes_per_column = 8.0 * static_cast<double>(n);
+  if (bytes_per_column * static_cast<double>(n) <= cache_bytes) {
+    full_.resize(n * n);
+    kernel_matrix(spec_, x_.data(), n, x_.data(), n, d, full_.data());
+    if (identity_)  // fold the signs in once: columns of Q are then read in place
+      for (int64_t a = 0; a < n; ++a)
+        for (int64_t b = 0; b < n; ++b) full_[a * n + b] *= sign_[a] * sign_[b];
+  } else {
+    max_columns_ = std::max<int64_t>(2, static_cast<int64_t>(cache_bytes / bytes_per_column));
+    squared_norms(x_.data(), n, d, norms_);
+    slots_.resize(n);
+    where_.resize(n, lru_.end());
+  }
+  if (!identity_)
+    for (auto& buffer : out_) buffer.resize(L);
+}
+
+const double* QMatrix::kernel_column(int64_t i) {
+  if (!full_.empty()) return full_.data() + i * n_;
+  if (where_[i] != lru_.end()) {  // a hit: most recently used now
+    lru_.splice(lru_.begin(), lru_, where_[i]);
+    return slots_[i].data();
+  }
+  std::vector<double> column;
+  if (cached_ >= max_columns_) {  // reuse the least recently used column's memory
+    int64_t victim = lru_.back();
+    lru_.pop_back();
+    where_[victim] = lru_.end();
+    column.swap(slots_[victim]);
+  } else {
+    ++cached_;
+  }
+  column.resize(n_);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n_), static_cast<int>(d_), 1.0, x_.data(),
+              static_cast<int>(d_), x_.data() + i * d_, 1, 0.0, column.data(), 1);
+  if (spec_.type == KernelType::kRbf) {
+    for (int64_t j = 0; j < n_; ++j)
+      column[j] = std::exp(-spec_.gamma * std::max(0.0, norms_[i] + norms_[j] - 2.0 * column[j]));
+  } else {
+    finish_kernel(spec_, column.data(), 1, n_, nullptr, nullptr);
+  }
+  if (identity_)
+    for (int64_t j = 0; j < n_; ++j) column[j] *= sign_[i] * sign_[j];
+  slots_[i].swap(column);
+  lru_.push_front(i);
+  where_[i] = lru_.begin();
+  return slots_[i].data();
+}
+
+const double* QMatrix::column(int64_t a) {
+  if (identity_) return kernel_column(a);
+  const double* k = kernel_column(base_[a]);
+  std::vector<double>& out = out_[next_out_];
+  next_out_ ^= 1;
+  double sa = sign_[a];
+  for (int64_t b = 0, L = size(); b < L; ++b) out[b] = sa * sign_[b] * k[base_[b]];
+  return out.data();
+}
+
+namespace {
+
+// libsvm's Solver with the active set kept as a list of indices rather than by swapping
+// variables (which would also have to swap the cached columns' entries).
+class Smo {
+ public:
+  Smo(QMatrix& Q, const std::vector<double>& p, const std::vector<double>& y, const std::vector<double>& C,
+      double tol, bool shrinking)
+      : Q_(Q), QD_(Q.diagonal()), p_(p), y_(y), C_(C), tol_(tol), shrinking_(shrinking), L_(Q.size()) {}
+
+  SolverResult run(int64_t max_iter) {
+    alpha_.assign(L_, 0.0);
+    G_ = p_;
+    G_bar_.assign(L_, 0.0);
+    active_.resize(L_);
+    for (int64_t t = 0; t < L_; ++t) active_[t] = static_cast<int>(t);
+    in_active_.assign(L_, 1);
+    // With alpha = 0 the gradient is p and G_bar is 0: nothing to accumulate.
+    int64_t limit = max_iter >= 0 ? max_iter : std::max<int64_t>(10000000, 100 * L_);
+    int64_t counter = std::min<int64_t>(L_, 1000) + 1, iter = 0;
+    SolverResult result;
+    while (true) {
+      if (iter >= limit) {
+        result.hit_max_iter = true;
+        break;
+      }
+      if (--counter == 0) {
+        counter = std::min<int64_t>(L_, 1000);
+        if (shrinking_) shrink();
+      }
+      int i, j;
+      if (!select_working_set(i, j)) {
+        reconstruct_gradient();
+        if (!select_working_set(i, j)) break;
+        counter = 1;  // shrink at the next iteration
+      }
+      ++iter;
+      update_pair(i, j);
+    }
+    reconstruct_gradient();
+    result.rho = compute_rho();
+    double objective = 0;
+    for (int64_t t = 0; t < L_; ++t) objective += alpha_[t] * (G_[t] + p_[t]);
+    result.objective = objective / 2;
+    result.alpha = alpha_;
+    result.iterations = iter;
+    return result;
+  }
+
+ private:
+  bool upper(int64_t t) const { return alpha_[t] >= C_[t]; }
+  bool lower(int64_t t) const { return alpha_[t] <= 0; }
+
+  // WSS3: i maximizes -y_i G_i over I_up; j minimizes the second-order decrease of the
+  // objective over the pairs (i, j) that violate optimality. False when the gap is below tol.
+  bool select_working_set(int& out_i, int& out_j) {
+    double Gmax = -kInf, Gmax2 = -kInf, obj_diff_min = kInf;
+    int Gmax_idx = -1, Gmin_idx = -1;
+    for (int t : active_) {
+      if (y_[t] > 0) {
+        if (!upper(t) && -G_[t] >= Gmax) Gmax = -G_[t], Gmax_idx = t;
+      } else if (!lower(t) && G_[t] >= Gmax) {
+        Gmax = G_[t], Gmax_idx = t;
+      }
+    }
+    int i = Gmax_idx;
+    const double* Q_i = i != -1 ? Q_.column(i) : nullptr;
+    for (int j : active_) {
+      double grad_diff, quad_coef;
+      if (y_[j] > 0) {
+        if (lower(j)) continue;
+        grad_diff = Gmax + G_[j];
+        Gmax2 = std::max(Gmax2, G_[j]);
+        if (grad_diff <= 0) continue;
+        quad_coef = QD_[i] + QD_[j] - 2.0 * y_[i] * Q_i[j];
+      } else {
+        if (upper(j)) continue;
+        grad_diff = Gmax - G_[j];
+        Gmax2 = std::max(Gmax2, -G_[j]);
+        if (grad_diff <= 0) continue;
+        quad_coef = QD_[i] + QD_[j] + 2.0 * y_[i] * Q_i[j];
+      }
+      double obj_diff = -(grad_diff * grad_diff) / (quad_coef > 0 ? quad_coef : kTau);
+      if (obj_diff <= obj_diff_min) Gmin_idx = j, obj_diff_min = obj_diff;
+    }
+    if (Gmax + Gmax2 < tol_ || Gmin_idx == -1) return false;
+    out_i = Gmax_idx;
+    out_j = Gmin_idx;
+    return true;
+  }
+
+  // The analytic two-variable step, clipped to the box, then the gradient update.
+  void update_pair(int i, int j) {
+    const double* Q_i = Q_.column(i);
+    const double* Q_j = Q_.column(j);
+    double C_i = C_[i], C_j = C_[j];
+    double old_ai = alpha_[i], old_aj = alpha_[j];
+    double& ai = alpha_[i];
+    double& aj = alpha_[j];
+    if (y_[i] != y_[j]) {
+      double quad_coef = QD_[i] + QD_[j] + 2 * Q_i[j];
+      if (quad_coef <= 0) quad_coef = kTau;
+      double delta = (-G_[i] - G_[j]) / quad_coef;
+      double diff = ai - aj;
+      ai += delta;
+      aj += delta;
+      if (diff > 0) {
+        if (aj < 0) aj = 0, ai = diff;
+      } else if (ai < 0) {
+        ai = 0, aj = -diff;
+      }
+      if (diff > C_i - C_j) {
+        if (ai > C_i) ai = C_i, aj = C_i - diff;
+      } else if (aj > C_j) {
+        aj = C_j, ai = C_j + diff;
+      }
+    } else {
+      double quad_coef = QD_[i] + QD_[j] - 2 * Q_i[j];
+      if (quad_coef <= 0) quad_coef = kTau;
+      double delta = (G_[i] - G_[j]) / quad_coef;
+      double sum = ai + aj;
+      ai -= delta;
+      aj += delta;
+      if (sum > C_i) {
+        if (ai > C_i) ai = C_i, aj = sum - C_i;
+      } else if (aj < 0) {
+        aj = 0, ai = sum;
+      }
+      if (sum > C_j) {
+        if (aj > C_j) aj = C_j, ai = sum - C_j;
+      } else if (ai < 0) {
+        ai = 0, aj = sum;
+      }
+    }
+    double dai = ai - old_ai, daj = aj - old_aj;
+    for (int k : active_) G_[k] += Q_i[k] * dai + Q_j[k] * daj;
+    // G_bar = sum over upper-bound variables of C_t Q_t: update when i or j crossed the bound.
+    bool was_upper_i = old_ai >= C_i, was_upper_j = old_aj >= C_j;
+    if (was_upper_i != upper(i)) add_to_G_bar(i, was_upper_i ? -C_i : C_i);
+    if (was_upper_j != upper(j)) add_to_G_bar(j, was_upper_j ? -C_j : C_j);
+  }
+
+  void add_to_G_bar(int t, double scale) {
+    const double* Q_t = Q_.column(t);
+    for (int64_t k = 0; k < L_; ++k) G_bar_[k] += scale * Q_t[k];
+  }
+
+  bool shrinkable(int t, double Gmax1, double Gmax2) const {
+    if (upper(t)) return y_[t] > 0 ? -G_[t] > Gmax1 : -G_[t] > Gmax2;
+    if (lower(t)) return y_[t] > 0 ? G_[t] > Gmax2 : G_[t] > Gmax1;
+    return false;
+  }
+
+  void shrink() {
+    double Gmax1 = -kInf, Gmax2 = -kInf;  // max -y G over I_up, max y G over I_low
+    for (int t : active_) {
+      if (y_[t] > 0) {
+        if (!upper(t)) Gmax1 = std::max(Gmax1, -G_[t]);
+        if (!lower(t)) Gmax2 = std::max(Gmax2, G_[t]);
+      } else {
+        if (!upper(t)) Gmax2 = std::max(Gmax2, -G_[t]);
+        if (!lower(t)) Gmax1 = std::max(Gmax1, G_[t]);
+      }
+    }
+    if (!unshrunk_ && Gmax1 + Gmax2 <= tol_ * 10) {  // near the end: bring everything back once
+      unshrunk_ = true;
+      reconstruct_gradient();
+    }
+    size_t kept = 0;
+    for (int t : active_) {
+      if (shrinkable(t, Gmax1, Gmax2))
+        in_active_[t] = 0;
+      else
+        active_[kept++] = t;
+    }
+    active_.resize(kept);
+  }
+
+  // Recomputes the gradient of the shrunk variables (from G_bar and the free variables) and
+  // makes every variable active again.
+  void reconstruct_gradient() {
+    if (static_cast<int64_t>(active_.size()) == L_) return;
+    std::vector<int> inactive, free_active;
+    for (int64_t t = 0; t < L_; ++t)
+      if (!in_active_[t]) inactive.push_back(static_cast<int>(t));
+    for (int t : inactive) G_[t] = G_bar_[t] + p_[t];
+    for (int t : active_)
+      if (!upper(t) && !lower(t)) free_active.push_back(t);
+    for (int t : free_active) {
+      const double* Q_t = Q_.column(t);
+      double a = alpha_[t];
+      for (int k : inactive) G_[k] += a * Q_t[k];
+    }
+    active_.resize(L_);
+    for (int64_t t = 0; t < L_; ++t) active_[t] = static_cast<int>(t);
+    in_active_.assign(L_, 1);
+  }
+
+  // The offset: the mean of y G over free variables, else the middle of the feasible range.
+  double compute_rho() const {
+    double ub = kInf, lb = -kInf, sum_free = 0;
+    int64_t nr_free = 0;
+    for (int64_t t = 0; t < L_; ++t) {
+      double yG = y_[t] * G_[t];
+      if (upper(t)) {
+        if (y_[t] < 0) ub = std::min(ub, yG); else lb = std::max(lb, yG);
+      } else if (lower(t)) {
+        if (y_[t] > 0) ub = std::min(ub, yG); else lb = std::max(lb, yG);
+      } else {
+        ++nr_free;
+        sum_free += yG;
+      }
+    }
+    return nr_free > 0 ? sum_free / static_cast<double>(nr_free) : (ub + lb) / 2;
+  }
+
+  QMatrix& Q_;
+  const double* QD_;
+  const std::vector<double>& p_;
+  const std::vector<double>& y_;
+  const std::vector<double>& C_;
+  double tol_;
+  bool shrinking_;
+  int64_t L_;
+  bool unshrunk_ = false;
+  std::vector<double> alpha_, G_, G_bar_;
+  std::vector<int> active_;
+  std::vector<char> in_active_;
+};
+
+}  // namespace
+
+SolverResult solve_smo(QMatrix& Q, const std::vector<double>& p, const std::vector<double>& y,
+                       const std::vector<double>& C, double tol, bool shrinking, int64_t max_iter) {
+  SOMA_CHECK(static_cast<int64_t>(p.size()) == Q.size() && p.size() == y.size() && p.size() == C.size(),
+             "solve_smo: p, y and C must have one entry per variable");
+  return Smo(Q, p, y, C, tol, shrinking).run(max_iter);
+}
+
+}  // namespace soma::ml::detail
