@@ -4,6 +4,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -14,6 +15,49 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kTau = 1e-12;  // libsvm's TAU: the curvature used when a pair's is not positive
+
+// a * b + c, fused where the target has FMA (a library call otherwise, which would not vectorize).
+[[gnu::always_inline]] inline double fmadd(double a, double b, double c) {
+#ifdef __FMA__
+  return __builtin_fma(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+// e^x for x <= 0, branch-free so that g++ vectorizes the rbf's loops (std::exp is an opaque
+// call): x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial of degree 13 (truncation
+// below 1e-17 relative), times 2^n. Arguments below -708 give e^-708 (< 4e-308) rather than
+// subnormals: a kernel value that small is zero for every purpose.
+[[gnu::always_inline]] inline double exp_nonpositive(double x) {
+  constexpr double kLog2e = 1.4426950408889634074, kRound = 0x1.8p52;
+  constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+  x = std::max(x, -708.0);
+  double t = fmadd(x, kLog2e, kRound);
+  double n = t - kRound;
+  int64_t k = std::bit_cast<int64_t>(t) - std::bit_cast<int64_t>(kRound);
+  double r = fmadd(n, -kLn2Lo, fmadd(n, -kLn2Hi, x));
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  p = fmadd(p, r, 1.0 / 479001600.0);
+  p = fmadd(p, r, 1.0 / 39916800.0);
+  p = fmadd(p, r, 1.0 / 3628800.0);
+  p = fmadd(p, r, 1.0 / 362880.0);
+  p = fmadd(p, r, 1.0 / 40320.0);
+  p = fmadd(p, r, 1.0 / 5040.0);
+  p = fmadd(p, r, 1.0 / 720.0);
+  p = fmadd(p, r, 1.0 / 120.0);
+  p = fmadd(p, r, 1.0 / 24.0);
+  p = fmadd(p, r, 1.0 / 6.0);
+  p = fmadd(p, r, 0.5);
+  p = fmadd(p, r, 1.0);
+  p = fmadd(p, r, 1.0);
+  return p * std::bit_cast<double>(static_cast<uint64_t>(k + 1023) << 52);
+}
+
+// exp(-gamma * |a - b|^2) over a row of dot products a.b_j, in place.
+void rbf_row(double gamma, double* dots, int64_t n, double na, const double* nb) {
+  for (int64_t j = 0; j < n; ++j) dots[j] = exp_nonpositive(-gamma * std::max(0.0, na + nb[j] - 2.0 * dots[j]));
+}
 
 void squared_norms(const double* A, int64_t m, int64_t d, std::vector<double>& out) {
   out.resize(m);
@@ -31,12 +75,7 @@ void finish_kernel(const KernelSpec& spec, double* dots, int64_t m, int64_t n, c
     case KernelType::kLinear:
       return;
     case KernelType::kRbf:
-#pragma omp parallel for schedule(static) if (m * n > 65536)
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          double* v = dots + i * n + j;
-          *v = std::exp(-spec.gamma * std::max(0.0, na[i] + nb[j] - 2.0 * *v));
-        }
+      for (int64_t i = 0; i < m; ++i) rbf_row(spec.gamma, dots + i * n, n, na[i], nb);
       return;
     case KernelType::kPoly:
       for (int64_t t = 0; t < m * n; ++t) dots[t] = std::pow(spec.gamma * dots[t] + spec.coef0, spec.degree);
@@ -45,6 +84,17 @@ void finish_kernel(const KernelSpec& spec, double* dots, int64_t m, int64_t n, c
       for (int64_t t = 0; t < m * n; ++t) dots[t] = std::tanh(spec.gamma * dots[t] + spec.coef0);
       return;
   }
+}
+
+// k(x, x) from |x|^2.
+double kernel_of_self(const KernelSpec& spec, double squared_norm) {
+  switch (spec.type) {
+    case KernelType::kLinear: return squared_norm;
+    case KernelType::kRbf: return 1.0;
+    case KernelType::kPoly: return std::pow(spec.gamma * squared_norm + spec.coef0, spec.degree);
+    case KernelType::kSigmoid: return std::tanh(spec.gamma * squared_norm + spec.coef0);
+  }
+  return 0;
 }
 
 }  // namespace
@@ -76,39 +126,25 @@ QMatrix::QMatrix(const KernelSpec& spec, const double* x, int64_t n, int64_t d, 
   int64_t L = size();
   identity_ = L == n;
   for (int64_t a = 0; a < L && identity_; ++a) identity_ = base_[a] == a;
-  // The diagonal of k, from one row each (cheap: d flops a sample).
-  std::vector<double> self(n);
-  for (int64_t i = 0; i < n; ++i) {
-    double kii = 0;
-    kernel_matrix(spec_, x_.data() + i * d, 1, x_.data() + i * d, 1, d, &kii);
-    self[i] = kii;
-  }
+  squared_norms(x_.data(), n, d, norms_);
   diag_.resize(L);
-  for (int64_t a = 0; a < L; ++a) diag_[a] = self[base_[a]];
+  for (int64_t a = 0; a < L; ++a) diag_[a] = kernel_of_self(spec_, norms_[base_[a]]);
+  // Columns are computed when the solver first asks for them (it seldom needs them all) and
+  // kept while they fit in the cache, the least recently used making room for new ones.
   double bytes_per_column = 8.0 * static_cast<double>(n);
-  if (bytes_per_column * static_cast<double>(n) <= cache_bytes) {
-    full_.resize(n * n);
-    kernel_matrix(spec_, x_.data(), n, x_.data(), n, d, full_.data());
-    if (identity_)  // fold the signs in once: columns of Q are then read in place
-      for (int64_t a = 0; a < n; ++a)
-        for (int64_t b = 0; b < n; ++b) full_[a * n + b] *= sign_[a] * sign_[b];
-  } else {
-    max_columns_ = std::max<int64_t>(2, static_cast<int64_t>(cache_bytes / bytes_per_column));
-    squared_norms(x_.data(), n, d, norms_);
-    slots_.resize(n);
-    where_.resize(n, lru_.end());
-  }
+  max_columns_ = std::max<int64_t>(2, static_cast<int64_t>(std::min(cache_bytes / bytes_per_column, 1e15)));
+  slots_.resize(n);
+  where_.resize(n, lru_.end());
   if (!identity_)
     for (auto& buffer : out_) buffer.resize(L);
 }
 
 const double* QMatrix::kernel_column(int64_t i) {
-  if (!full_.empty()) return full_.data() + i * n_;
   if (where_[i] != lru_.end()) {  // a hit: most recently used now
     lru_.splice(lru_.begin(), lru_, where_[i]);
-    return slots_[i].data();
+    return slots_[i].get();
   }
-  std::vector<double> column;
+  std::unique_ptr<double[]> column;
   if (cached_ >= max_columns_) {  // reuse the least recently used column's memory
     int64_t victim = lru_.back();
     lru_.pop_back();
@@ -116,22 +152,21 @@ const double* QMatrix::kernel_column(int64_t i) {
     column.swap(slots_[victim]);
   } else {
     ++cached_;
+    column.reset(new double[n_]);
   }
-  column.resize(n_);
   cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n_), static_cast<int>(d_), 1.0, x_.data(),
-              static_cast<int>(d_), x_.data() + i * d_, 1, 0.0, column.data(), 1);
+              static_cast<int>(d_), x_.data() + i * d_, 1, 0.0, column.get(), 1);
   if (spec_.type == KernelType::kRbf) {
-    for (int64_t j = 0; j < n_; ++j)
-      column[j] = std::exp(-spec_.gamma * std::max(0.0, norms_[i] + norms_[j] - 2.0 * column[j]));
+    rbf_row(spec_.gamma, column.get(), n_, norms_[i], norms_.data());
   } else {
-    finish_kernel(spec_, column.data(), 1, n_, nullptr, nullptr);
+    finish_kernel(spec_, column.get(), 1, n_, nullptr, nullptr);
   }
   if (identity_)
     for (int64_t j = 0; j < n_; ++j) column[j] *= sign_[i] * sign_[j];
   slots_[i].swap(column);
   lru_.push_front(i);
   where_[i] = lru_.begin();
-  return slots_[i].data();
+  return slots_[i].get();
 }
 
 const double* QMatrix::column(int64_t a) {
@@ -194,6 +229,17 @@ class Smo {
   }
 
  private:
+  bool all_active() const { return static_cast<int64_t>(active_.size()) == L_; }
+  // f(t) for each active variable t; a plain counted loop when all are active.
+  template <class F>
+  [[gnu::always_inline]] void for_active(F f) const {
+    if (all_active()) {
+      for (int t = 0; t < static_cast<int>(L_); ++t) f(t);
+    } else {
+      for (int t : active_) f(t);
+    }
+  }
+
   bool upper(int64_t t) const { return alpha_[t] >= C_[t]; }
   bool lower(int64_t t) const { return alpha_[t] <= 0; }
 
@@ -202,33 +248,33 @@ class Smo {
   bool select_working_set(int& out_i, int& out_j) {
     double Gmax = -kInf, Gmax2 = -kInf, obj_diff_min = kInf;
     int Gmax_idx = -1, Gmin_idx = -1;
-    for (int t : active_) {
+    for_active([&](int t) {
       if (y_[t] > 0) {
         if (!upper(t) && -G_[t] >= Gmax) Gmax = -G_[t], Gmax_idx = t;
       } else if (!lower(t) && G_[t] >= Gmax) {
         Gmax = G_[t], Gmax_idx = t;
       }
-    }
+    });
     int i = Gmax_idx;
     const double* Q_i = i != -1 ? Q_.column(i) : nullptr;
-    for (int j : active_) {
+    for_active([&](int j) {
       double grad_diff, quad_coef;
       if (y_[j] > 0) {
-        if (lower(j)) continue;
+        if (lower(j)) return;
         grad_diff = Gmax + G_[j];
         Gmax2 = std::max(Gmax2, G_[j]);
-        if (grad_diff <= 0) continue;
+        if (grad_diff <= 0) return;
         quad_coef = QD_[i] + QD_[j] - 2.0 * y_[i] * Q_i[j];
       } else {
-        if (upper(j)) continue;
+        if (upper(j)) return;
         grad_diff = Gmax - G_[j];
         Gmax2 = std::max(Gmax2, -G_[j]);
-        if (grad_diff <= 0) continue;
+        if (grad_diff <= 0) return;
         quad_coef = QD_[i] + QD_[j] + 2.0 * y_[i] * Q_i[j];
       }
       double obj_diff = -(grad_diff * grad_diff) / (quad_coef > 0 ? quad_coef : kTau);
       if (obj_diff <= obj_diff_min) Gmin_idx = j, obj_diff_min = obj_diff;
-    }
+    });
     if (Gmax + Gmax2 < tol_ || Gmin_idx == -1) return false;
     out_i = Gmax_idx;
     out_j = Gmin_idx;
@@ -279,7 +325,12 @@ class Smo {
       }
     }
     double dai = ai - old_ai, daj = aj - old_aj;
-    for (int k : active_) G_[k] += Q_i[k] * dai + Q_j[k] * daj;
+    double* G = G_.data();
+    if (all_active()) {  // the common case: contiguous, vectorized
+      for (int64_t k = 0; k < L_; ++k) G[k] += Q_i[k] * dai + Q_j[k] * daj;
+    } else {
+      for (int k : active_) G[k] += Q_i[k] * dai + Q_j[k] * daj;
+    }
     // G_bar = sum over upper-bound variables of C_t Q_t: update when i or j crossed the bound.
     bool was_upper_i = old_ai >= C_i, was_upper_j = old_aj >= C_j;
     if (was_upper_i != upper(i)) add_to_G_bar(i, was_upper_i ? -C_i : C_i);

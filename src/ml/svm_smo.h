@@ -29,8 +29,8 @@ void kernel_matrix(const KernelSpec& spec, const double* A, int64_t m, const dou
 
 // Columns of the solver's matrix Q[a][b] = sign[a] * sign[b] * k(x[base[a]], x[base[b]]) over
 // L variables (SVC: L = n samples, sign = y; SVR: L = 2n, base[a] = a mod n, sign = +1 / -1).
-// Small problems get all of Q at once (one GEMM); larger ones compute kernel columns on demand
-// and keep the most recently used within cache_bytes.
+// Kernel columns are computed on demand (one GEMV and the kernel's function) and the most
+// recently used kept within cache_bytes.
 class QMatrix {
  public:
   // x: the problem's rows [n, d], row-major (copied).
@@ -51,10 +51,8 @@ class QMatrix {
   std::vector<double> diag_;
   std::vector<double> norms_;  // squared row norms (rbf columns on demand)
   bool identity_;  // base[a] == a for every a (classification)
-  // Whole kernel matrix [n, n], when it fits in the cache.
-  std::vector<double> full_;
-  // Otherwise an LRU cache of kernel columns: slot per sample, order of use.
-  std::vector<std::vector<double>> slots_;
+  // An LRU cache of kernel columns: a slot per sample, the order of use.
+  std::vector<std::unique_ptr<double[]>> slots_;
   std::list<int64_t> lru_;
   std::vector<std::list<int64_t>::iterator> where_;
   int64_t max_columns_ = 0, cached_ = 0;
