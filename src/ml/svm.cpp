@@ -188,13 +188,28 @@ SVC& SVC::fit(const Tensor& X_in, const Tensor& y) {
   for (int64_t a = 0; a < k; ++a)
     for (int64_t b = a + 1; b < k; ++b) pair_classes.emplace_back(a, b);
 
+  // Each class's own kernel block [n_c, n_c] is needed by its k - 1 pairs: computed once (one
+  // GEMM each) when there are more than two classes and the blocks fit in the cache.
+  double cache_bytes = options_.cache_size * 1024.0 * 1024.0;
+  double block_bytes = 0;
+  for (const auto& rows : members) block_bytes += 8.0 * static_cast<double>(rows.size() * rows.size());
+  std::vector<std::vector<double>> class_blocks(k);
+  if (k > 2 && block_bytes <= cache_bytes) {
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t c = 0; c < k; ++c) {
+      int64_t nc = static_cast<int64_t>(members[c].size());
+      std::vector<double> x = gather_rows(X, members[c]);
+      class_blocks[c].resize(nc * nc);
+      detail::kernel_matrix(spec, x.data(), nc, x.data(), nc, d, class_blocks[c].data());
+    }
+  }
+
   // One binary problem per pair: class a (+1) against class b (-1); coef = y alpha over the
   // rows of a then the rows of b.
   std::vector<std::vector<double>> coef(pairs);
   std::vector<double> rho(pairs);
   std::vector<int64_t> iterations(pairs);
   std::vector<char> hit_max(pairs);
-  double cache_bytes = options_.cache_size * 1024.0 * 1024.0;
 #pragma omp parallel for schedule(dynamic) if (pairs > 1)
   for (int64_t p = 0; p < pairs; ++p) {
     auto [a, b] = pair_classes[p];
@@ -210,6 +225,8 @@ SVC& SVC::fit(const Tensor& X_in, const Tensor& y) {
     }
     std::vector<double> x = gather_rows(X, rows);
     detail::QMatrix Q(spec, x.data(), l, d, std::move(base), sign, cache_bytes);
+    if (!class_blocks[a].empty())
+      Q.set_known_blocks({{0, la, class_blocks[a].data()}, {la, l - la, class_blocks[b].data()}});
     detail::SolverResult r = detail::solve_smo(Q, std::vector<double>(l, -1.0), sign, C, options_.tol,
                                                options_.shrinking, options_.max_iter);
     for (int64_t t = 0; t < l; ++t) r.alpha[t] *= sign[t];
@@ -521,6 +538,7 @@ LinearResult solve_linear_dual(const std::vector<double>& x, int64_t n, int64_t 
       int64_t i = index[s];
       const double* xi = x.data() + i * dd;
       double yi = prob.y[i], dot = 0;
+#pragma omp simd reduction(+ : dot)
       for (int64_t k = 0; k < dd; ++k) dot += w[k] * xi[k];
       double G = yi * dot - 1 + alpha[i] * diag[i], C = upper[i], PG = 0;
       if (alpha[i] == 0) {

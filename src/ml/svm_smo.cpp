@@ -59,14 +59,30 @@ void rbf_row(double gamma, double* dots, int64_t n, double na, const double* nb)
   for (int64_t j = 0; j < n; ++j) dots[j] = exp_nonpositive(-gamma * std::max(0.0, na + nb[j] - 2.0 * dots[j]));
 }
 
+// a . b over d entries (simd: the reduction may be reordered, so it vectorizes).
+[[gnu::always_inline]] inline double dot(const double* a, const double* b, int64_t d) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t k = 0; k < d; ++k) s += a[k] * b[k];
+  return s;
+}
+
+// out [m, n] = A [m, d] B[n, d]^T. Small products are plain loops: OpenBLAS would start its
+// threads for each one, which costs more than the product (and much more on a busy machine).
+void dot_products(const double* A, int64_t m, const double* B, int64_t n, int64_t d, double* out) {
+  if (static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(d) < 4.0e6) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) out[i * n + j] = dot(A + i * d, B + j * d, d);
+    return;
+  }
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(d), 1.0, A, static_cast<int>(d), B, static_cast<int>(d), 0.0, out,
+              static_cast<int>(n));
+}
+
 void squared_norms(const double* A, int64_t m, int64_t d, std::vector<double>& out) {
   out.resize(m);
-  for (int64_t i = 0; i < m; ++i) {
-    const double* a = A + i * d;
-    double s = 0;
-    for (int64_t k = 0; k < d; ++k) s += a[k] * a[k];
-    out[i] = s;
-  }
+  for (int64_t i = 0; i < m; ++i) out[i] = dot(A + i * d, A + i * d, d);
 }
 
 // Applies the kernel's function to dot products in place; na / nb: squared norms (rbf only).
@@ -109,9 +125,7 @@ KernelType parse_kernel(const std::string& name) {
 void kernel_matrix(const KernelSpec& spec, const double* A, int64_t m, const double* B, int64_t n, int64_t d,
                    double* out) {
   if (m == 0 || n == 0) return;
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(n),
-              static_cast<int>(d), 1.0, A, static_cast<int>(d), B, static_cast<int>(d), 0.0, out,
-              static_cast<int>(n));
+  dot_products(A, m, B, n, d, out);
   std::vector<double> na, nb;
   if (spec.type == KernelType::kRbf) {
     squared_norms(A, m, d, na);
@@ -154,12 +168,15 @@ const double* QMatrix::kernel_column(int64_t i) {
     ++cached_;
     column.reset(new double[n_]);
   }
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n_), static_cast<int>(d_), 1.0, x_.data(),
-              static_cast<int>(d_), x_.data() + i * d_, 1, 0.0, column.get(), 1);
-  if (spec_.type == KernelType::kRbf) {
-    rbf_row(spec_.gamma, column.get(), n_, norms_[i], norms_.data());
+  double* out = column.get();
+  auto own = std::find_if(blocks_.begin(), blocks_.end(),
+                          [&](const KnownBlock& b) { return i >= b.offset && i < b.offset + b.size; });
+  if (own == blocks_.end()) {
+    compute_range(i, 0, n_, out);
   } else {
-    finish_kernel(spec_, column.get(), 1, n_, nullptr, nullptr);
+    std::copy_n(own->values + (i - own->offset) * own->size, own->size, out + own->offset);
+    compute_range(i, 0, own->offset, out);
+    compute_range(i, own->offset + own->size, n_, out);
   }
   if (identity_)
     for (int64_t j = 0; j < n_; ++j) column[j] *= sign_[i] * sign_[j];
@@ -167,6 +184,30 @@ const double* QMatrix::kernel_column(int64_t i) {
   lru_.push_front(i);
   where_[i] = lru_.begin();
   return slots_[i].get();
+}
+
+void QMatrix::compute_range(int64_t i, int64_t lo, int64_t hi, double* column) const {
+  if (hi <= lo) return;
+  // One row of dot products: memory-bound, so loops do as well as BLAS, without its threads.
+  const double* xi = x_.data() + i * d_;
+  int64_t j = lo;
+  for (; j + 4 <= hi; j += 4) {  // four rows at once: x_i is loaded once for all four
+    const double* r = x_.data() + j * d_;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+    for (int64_t k = 0; k < d_; ++k) {
+      s0 += r[k] * xi[k];
+      s1 += r[d_ + k] * xi[k];
+      s2 += r[2 * d_ + k] * xi[k];
+      s3 += r[3 * d_ + k] * xi[k];
+    }
+    column[j] = s0, column[j + 1] = s1, column[j + 2] = s2, column[j + 3] = s3;
+  }
+  for (; j < hi; ++j) column[j] = dot(x_.data() + j * d_, xi, d_);
+  if (spec_.type == KernelType::kRbf)
+    rbf_row(spec_.gamma, column + lo, hi - lo, norms_[i], norms_.data() + lo);
+  else
+    finish_kernel(spec_, column + lo, 1, hi - lo, nullptr, nullptr);
 }
 
 const double* QMatrix::column(int64_t a) {

@@ -37,12 +37,22 @@ class QMatrix {
   QMatrix(const KernelSpec& spec, const double* x, int64_t n, int64_t d, std::vector<int> base,
           std::vector<double> sign, double cache_bytes);
   int64_t size() const { return static_cast<int64_t>(base_.size()); }
+  // Kernel values already known among the samples [offset, offset + size): row-major
+  // [size, size], kept alive by the caller. Columns copy them instead of computing them
+  // (SVC's one-vs-one problems share each class's block). Blocks must not overlap.
+  struct KnownBlock {
+    int64_t offset, size;
+    const double* values;
+  };
+  void set_known_blocks(std::vector<KnownBlock> blocks) { blocks_ = std::move(blocks); }
   // Q's column a, length size(). The two most recently returned columns stay valid.
   const double* column(int64_t a);
   const double* diagonal() const { return diag_.data(); }
 
  private:
   const double* kernel_column(int64_t i);  // k(x_i, x_j) for the n samples j
+  void compute_range(int64_t i, int64_t lo, int64_t hi, double* column) const;  // j in [lo, hi)
+  std::vector<KnownBlock> blocks_;
   KernelSpec spec_;
   std::vector<double> x_;
   int64_t n_, d_;
