@@ -8,6 +8,7 @@
 
 #include "soma/creation.h"
 #include "soma/error.h"
+#include "svm_platt.h"
 #include "svm_smo.h"
 #include "validation.h"
 
@@ -107,6 +108,67 @@ void check_scalar(std::string_view who, const Tensor& t, DType dtype, const char
              dtype == kInt64 ? "int64" : "float64");
 }
 
+struct BinarySolution {
+  std::vector<double> coef;  // y alpha [l]
+  double rho = 0;
+  int64_t iterations = 0;
+  bool hit_max_iter = false;
+};
+
+// One C-SVC problem over the rows x [l, d] with labels sign (+1 / -1) and per-row C.
+BinarySolution solve_binary(const KernelSpec& spec, const std::vector<double>& x, int64_t l, int64_t d,
+                            const std::vector<double>& sign, const std::vector<double>& C, const SVCOptions& o,
+                            std::vector<detail::QMatrix::KnownBlock> blocks = {}) {
+  std::vector<int> base(l);
+  for (int64_t t = 0; t < l; ++t) base[t] = static_cast<int>(t);
+  detail::QMatrix Q(spec, x.data(), l, d, std::move(base), sign, o.cache_size * 1024.0 * 1024.0);
+  Q.set_known_blocks(std::move(blocks));
+  detail::SolverResult r = detail::solve_smo(Q, std::vector<double>(l, -1.0), sign, C, o.tol, o.shrinking, o.max_iter);
+  for (int64_t t = 0; t < l; ++t) r.alpha[t] *= sign[t];
+  return {std::move(r.alpha), r.rho, r.iterations, r.hit_max_iter};
+}
+
+// libsvm's svm_binary_svc_probability: decision values of each row from a model trained on
+// the other four of five random folds, then Platt's sigmoid fitted to them.
+void fit_platt(const KernelSpec& spec, const std::vector<double>& x, int64_t l, int64_t d,
+               const std::vector<double>& sign, const std::vector<double>& C, const SVCOptions& o, uint64_t seed,
+               double& A, double& B) {
+  constexpr int64_t kFolds = 5;
+  std::vector<int64_t> perm(l);
+  for (int64_t t = 0; t < l; ++t) perm[t] = t;
+  std::mt19937_64 rng(seed);
+  for (int64_t t = 0; t < l; ++t) std::swap(perm[t], perm[t + static_cast<int64_t>(rng() % static_cast<uint64_t>(l - t))]);
+  std::vector<double> dec(l, 0.0);
+  for (int64_t f = 0; f < kFolds; ++f) {
+    int64_t begin = f * l / kFolds, end = (f + 1) * l / kFolds;
+    std::vector<int64_t> train;
+    for (int64_t t = 0; t < l; ++t)
+      if (t < begin || t >= end) train.push_back(perm[t]);
+    int64_t m = static_cast<int64_t>(train.size()), positives = 0;
+    std::vector<double> xs(m * d), ss(m), cs(m);
+    for (int64_t s = 0; s < m; ++s) {
+      std::copy_n(x.data() + train[s] * d, d, xs.data() + s * d);
+      ss[s] = sign[train[s]];
+      cs[s] = C[train[s]];
+      positives += ss[s] > 0;
+    }
+    if (positives == 0 || positives == m) {  // one class only: its label as the decision
+      for (int64_t t = begin; t < end; ++t) dec[perm[t]] = m == 0 ? 0.0 : (positives > 0 ? 1.0 : -1.0);
+      continue;
+    }
+    BinarySolution sub = solve_binary(spec, xs, m, d, ss, cs, o);
+    std::vector<double> held((end - begin) * d), K((end - begin) * m);
+    for (int64_t t = begin; t < end; ++t) std::copy_n(x.data() + perm[t] * d, d, held.data() + (t - begin) * d);
+    detail::kernel_matrix(spec, held.data(), end - begin, xs.data(), m, d, K.data());
+    for (int64_t t = begin; t < end; ++t) {
+      double v = -sub.rho;
+      for (int64_t s = 0; s < m; ++s) v += sub.coef[s] * K[(t - begin) * m + s];
+      dec[perm[t]] = v;
+    }
+  }
+  detail::fit_sigmoid(dec, sign, A, B);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------- SVC
@@ -140,6 +202,8 @@ void SVC::visit_fitted(const std::function<void(const char*, Tensor&)>& visit) {
   visit("intercept_", intercept_);
   visit("class_weight_", class_weight_);
   visit("n_iter_", n_iter_);
+  visit("probA_", probA_);
+  visit("probB_", probB_);
   visit("shape_fit_", shape_fit_);
   visit("fit_status_", fit_status_t_);
   visit("_gamma", gamma_t_);
@@ -169,11 +233,15 @@ void SVC::check_fitted_state() const {
   SOMA_CHECK(n_iter_.dtype() == kInt64 && n_iter_.shape() == Shape({pairs}), "SVC: n_iter_ must be int64 [{}]", pairs);
   for (const Tensor* t : {&dual_coef_, &intercept_})
     for (double v : t->to_vector<double>()) SOMA_CHECK(std::isfinite(v), "SVC: dual_coef_ and intercept_ must be finite");
+  for (const Tensor* t : {&probA_, &probB_}) {
+    SOMA_CHECK(t->dtype() == kFloat64 && t->dim() == 1 && (t->size(0) == pairs || t->size(0) == 0),
+               "SVC: probA_ and probB_ must be float64 [{}] (or [0] without probability)", pairs);
+    for (double v : t->to_vector<double>()) SOMA_CHECK(std::isfinite(v), "SVC: probA_ and probB_ must be finite");
+  }
+  SOMA_CHECK(probA_.size(0) == probB_.size(0), "SVC: probA_ and probB_ must have the same length");
 }
 
 SVC& SVC::fit(const Tensor& X_in, const Tensor& y) {
-  SOMA_CHECK(!options_.probability,
-             "SVC.fit: probability=True (Platt scaling) is not implemented; use probability=False");
   Tensor X = detail::check_matrix(X_in, "SVC.fit");
   int64_t n = X.size(0), d = X.size(1);
   detail::EncodedLabels labels = detail::encode_labels(y, n, "SVC.fit");
@@ -210,6 +278,8 @@ SVC& SVC::fit(const Tensor& X_in, const Tensor& y) {
   std::vector<double> rho(pairs);
   std::vector<int64_t> iterations(pairs);
   std::vector<char> hit_max(pairs);
+  std::vector<double> prob_a(options_.probability ? pairs : 0), prob_b(prob_a.size());
+  uint64_t seed = options_.probability ? detail::resolve_seed(options_.random_state) : 0;
 #pragma omp parallel for schedule(dynamic) if (pairs > 1)
   for (int64_t p = 0; p < pairs; ++p) {
     auto [a, b] = pair_classes[p];
@@ -217,23 +287,21 @@ SVC& SVC::fit(const Tensor& X_in, const Tensor& y) {
     rows.insert(rows.end(), members[b].begin(), members[b].end());
     int64_t l = static_cast<int64_t>(rows.size()), la = static_cast<int64_t>(members[a].size());
     std::vector<double> sign(l), C(l);
-    std::vector<int> base(l);
     for (int64_t t = 0; t < l; ++t) {
       sign[t] = t < la ? 1.0 : -1.0;
       C[t] = options_.C * weight[t < la ? a : b];
-      base[t] = static_cast<int>(t);
     }
     std::vector<double> x = gather_rows(X, rows);
-    detail::QMatrix Q(spec, x.data(), l, d, std::move(base), sign, cache_bytes);
-    if (!class_blocks[a].empty())
-      Q.set_known_blocks({{0, la, class_blocks[a].data()}, {la, l - la, class_blocks[b].data()}});
-    detail::SolverResult r = detail::solve_smo(Q, std::vector<double>(l, -1.0), sign, C, options_.tol,
-                                               options_.shrinking, options_.max_iter);
-    for (int64_t t = 0; t < l; ++t) r.alpha[t] *= sign[t];
-    coef[p] = std::move(r.alpha);
-    rho[p] = r.rho;
-    iterations[p] = r.iterations;
-    hit_max[p] = r.hit_max_iter;
+    std::vector<detail::QMatrix::KnownBlock> blocks;
+    if (!class_blocks[a].empty()) blocks = {{0, la, class_blocks[a].data()}, {la, l - la, class_blocks[b].data()}};
+    BinarySolution solution = solve_binary(spec, x, l, d, sign, C, options_, std::move(blocks));
+    if (options_.probability)
+      fit_platt(spec, x, l, d, sign, C, options_, seed + static_cast<uint64_t>(p) * 0x9E3779B97F4A7C15ULL,
+                prob_a[p], prob_b[p]);
+    coef[p] = std::move(solution.coef);
+    rho[p] = solution.rho;
+    iterations[p] = solution.iterations;
+    hit_max[p] = solution.hit_max_iter;
   }
 
   // Support vectors: rows with a non-zero coefficient in any of their pairs, grouped by class.
@@ -279,6 +347,8 @@ SVC& SVC::fit(const Tensor& X_in, const Tensor& y) {
   intercept_ = from_vector(intercept);
   class_weight_ = from_vector(weight);
   n_iter_ = from_vector(iterations);
+  probA_ = from_vector(prob_a, {static_cast<int64_t>(prob_a.size())});
+  probB_ = from_vector(prob_b, {static_cast<int64_t>(prob_b.size())});
   shape_fit_ = shape_tensor(n, d);
   fit_status_ = std::any_of(hit_max.begin(), hit_max.end(), [](char h) { return h != 0; }) ? 1 : 0;
   gamma_ = gamma;
@@ -376,6 +446,37 @@ Tensor SVC::predict(const Tensor& X) const {
     codes[i] = std::max_element(votes.begin(), votes.end()) - votes.begin();
   }
   return detail::decode_labels(classes_, codes);
+}
+
+Tensor SVC::predict_proba(const Tensor& X) const {
+  check_fitted(X, "predict_proba");
+  SOMA_CHECK(probA_.size(0) > 0, "SVC.predict_proba: predict_proba is not available when probability=False; "
+                                 "fit with probability=True");
+  Tensor dec = ovo_decision(X, "predict_proba");
+  int64_t n = dec.size(0), pairs = dec.size(1), k = classes_.size(0);
+  const double* v = dec.data<double>();
+  const double* A = probA_.data<double>();
+  const double* B = probB_.data<double>();
+  Tensor out = empty({n, k}, kFloat64);
+  double* o = out.data<double>();
+  constexpr double kMinProb = 1e-7;  // libsvm's clip of the pairwise probabilities
+  std::vector<double> r(k * k, 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t p = 0;
+    for (int64_t a = 0; a < k; ++a)
+      for (int64_t b = a + 1; b < k; ++b, ++p) {
+        double rab = std::clamp(detail::sigmoid_predict(v[i * pairs + p], A[p], B[p]), kMinProb, 1 - kMinProb);
+        r[a * k + b] = rab;
+        r[b * k + a] = 1 - rab;
+      }
+    if (k == 2) {
+      o[i * 2] = r[1];
+      o[i * 2 + 1] = r[2];
+    } else {
+      detail::couple_pairwise(k, r, o + i * k);
+    }
+  }
+  return out;
 }
 
 void SVC::load_fitted_state(const StateDict& state) {

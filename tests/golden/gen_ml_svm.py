@@ -58,3 +58,19 @@ emit("kLinDecision", lin.decision_function(probe))
 lin2 = LinearSVC(loss="hinge", C=0.3, tol=1e-10, max_iter=100000, random_state=0).fit(X[:17], y[:17])
 emit("kLin2Coef", lin2.coef_)
 emit("kLin2Intercept", lin2.intercept_)
+
+# Platt probabilities: the internal cross-validation's folds are random (soma's differ from
+# libsvm's), so the test compares these loosely.
+emit("kSvcProba", SVC(probability=True, random_state=0).fit(X, y).predict_proba(probe))
+emit("kSvc2Proba", SVC(kernel="linear", C=0.5, class_weight="balanced", probability=True,
+                       random_state=0).fit(X[:17], y[:17]).predict_proba(probe))
+
+# Platt's sigmoid on fixed decision values: scikit-learn's own fit of the same regularized
+# targets (sklearn.calibration), which libsvm's Newton method must reach too.
+from sklearn.calibration import _sigmoid_calibration
+rng = np.random.RandomState(3)
+labels = (rng.rand(40) < 0.4).astype(int)
+dec = (rng.normal(size=40) + 1.5 * (2 * labels - 1)).round(3)
+emit("kPlattDec", dec)
+emit("kPlattY", 2 * labels - 1)
+emit("kPlattAB", list(_sigmoid_calibration(dec, labels)))

@@ -11,7 +11,7 @@
 // coordinate descent, one class against the rest.
 //
 // Left out: kernel='precomputed' and callable kernels, class_weight as a dict, sample_weight,
-// SVC's probability=True (Platt scaling; fit says so), LinearSVC's dual=False / penalty='l1'
+// LinearSVC's dual=False / penalty='l1'
 // (liblinear's primal solvers) and multi_class='crammer_singer'.
 #include <optional>
 #include <string>
@@ -50,6 +50,9 @@ class SVC : public Cloneable<SVC, Classifier> {
   // confidences scaled into (-1/3, 1/3), as scikit-learn) or [n, k(k-1)/2] ('ovo', pairs in
   // the order (0,1), (0,2), ..., (k-2,k-1); positive: the first class of the pair).
   Tensor decision_function(const Tensor& X) const override;
+  // With probability=True: Platt's sigmoid of each pair's decision (fitted on an internal
+  // 5-fold cross-validation, so it may disagree with predict), coupled into [n, n_classes].
+  Tensor predict_proba(const Tensor& X) const override;
   void load_fitted_state(const StateDict& state) override;
 
   Tensor support_;           // int64 [n_SV], training-row indices grouped by class
@@ -59,6 +62,7 @@ class SVC : public Cloneable<SVC, Classifier> {
   Tensor intercept_;         // float64 [k(k-1)/2]
   Tensor class_weight_;      // float64 [n_classes]
   Tensor n_iter_;            // int64 [k(k-1)/2], SMO iterations of each pair
+  Tensor probA_, probB_;     // float64 [k(k-1)/2] Platt sigmoids ([0] without probability)
   Tensor shape_fit_;         // int64 [2]: the training X's shape
   int64_t fit_status_ = 0;   // 1 when a pair stopped at max_iter
   double gamma_ = 0;         // the gamma used (scikit-learn's _gamma)
