@@ -1,7 +1,7 @@
 #pragma once
 // The kernels and the SMO solver behind SVC and SVR (private to src/ml): libsvm's Solver
 // (Fan, Chen & Lin 2005: second-order working-set selection, shrinking, gradient
-// reconstruction) over kernel columns that are computed with BLAS and kept in a bounded
+// reconstruction) over kernel columns that are computed on demand and kept in a bounded LRU
 // cache.
 #include <cstdint>
 #include <list>
@@ -21,16 +21,16 @@ struct KernelSpec {
   double coef0 = 0.0;
 };
 
-// k(x_a, y_b) for the rows of A [m, d] and B [n, d] (row-major), into out [m, n]:
-// one GEMM for the dot products, then the kernel's function elementwise (the rbf's squared
+// k(a_i, b_j) for the rows of A [m, d] and B [n, d] (row-major), into out [m, n]: the dot
+// products (one GEMM when large), then the kernel's function elementwise (the rbf's squared
 // distance as |a|^2 + |b|^2 - 2 a.b from precomputed squared norms).
 void kernel_matrix(const KernelSpec& spec, const double* A, int64_t m, const double* B, int64_t n, int64_t d,
                    double* out);
 
 // Columns of the solver's matrix Q[a][b] = sign[a] * sign[b] * k(x[base[a]], x[base[b]]) over
 // L variables (SVC: L = n samples, sign = y; SVR: L = 2n, base[a] = a mod n, sign = +1 / -1).
-// Kernel columns are computed on demand (one GEMV and the kernel's function) and the most
-// recently used kept within cache_bytes.
+// Kernel columns are computed on demand (a row of dot products and the kernel's function) and
+// the most recently used kept within cache_bytes.
 class QMatrix {
  public:
   // x: the problem's rows [n, d], row-major (copied).

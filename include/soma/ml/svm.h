@@ -6,13 +6,14 @@
 //   Tensor scores = svc.decision_function(X_test);
 //
 // SVC and SVR solve libsvm's dual problems with SMO (second-order working-set selection,
-// shrinking, a bounded cache of kernel columns computed with BLAS); SVC trains one binary
-// problem per pair of classes (one-vs-one), in parallel. LinearSVC is liblinear's dual
-// coordinate descent, one class against the rest.
+// shrinking, a bounded LRU cache of kernel columns computed on demand); SVC trains one binary
+// problem per pair of classes (one-vs-one), in parallel, sharing each class's kernel block.
+// LinearSVC is liblinear's dual coordinate descent, one class against the rest.
 //
-// Left out: kernel='precomputed' and callable kernels, class_weight as a dict, sample_weight,
-// LinearSVC's dual=False / penalty='l1'
-// (liblinear's primal solvers) and multi_class='crammer_singer'.
+// Left out: kernel='precomputed' and callable kernels, class_weight as a dict, sample_weight
+// (fit takes none), LinearSVC's dual=False / penalty='l1' (liblinear's primal solvers) and
+// multi_class='crammer_singer'; their parameters accept only the supported values (dual=False
+// is a clear error at fit).
 #include <optional>
 #include <string>
 
@@ -33,11 +34,11 @@ struct SVCOptions {
   double tol = 1e-3;
   double cache_size = 200;  // MB
   ParamValue class_weight = None;
-  bool verbose = false;
-  int64_t max_iter = -1;  // -1: no limit
+  bool verbose = false;   // accepted for scikit-learn's sake; soma prints nothing
+  int64_t max_iter = -1;  // -1: libsvm's own bound, max(10^7, 100 n)
   std::string decision_function_shape = "ovr";  // 'ovo'
   bool break_ties = false;
-  std::optional<int64_t> random_state = std::nullopt;
+  std::optional<int64_t> random_state = std::nullopt;  // the folds of probability's cross-validation
 };
 
 class SVC : public Cloneable<SVC, Classifier> {
@@ -89,7 +90,7 @@ struct SVROptions {
   bool shrinking = true;
   double cache_size = 200;
   bool verbose = false;
-  int64_t max_iter = -1;
+  int64_t max_iter = -1;  // -1: libsvm's own bound, max(10^7, 200 n)
 };
 
 // Epsilon-insensitive support vector regression.
@@ -131,8 +132,8 @@ struct LinearSVCOptions {
   double intercept_scaling = 1.0;  // the constant feature liblinear appends (regularized)
   ParamValue class_weight = None;
   int64_t verbose = 0;
-  std::optional<int64_t> random_state = std::nullopt;
-  int64_t max_iter = 1000;
+  std::optional<int64_t> random_state = std::nullopt;  // the order coordinates are visited in
+  int64_t max_iter = 1000;  // passes over the data
 };
 
 class LinearSVC : public Cloneable<LinearSVC, Classifier> {
