@@ -137,7 +137,8 @@ void fit_platt(const KernelSpec& spec, const std::vector<double>& x, int64_t l, 
   std::vector<int64_t> perm(l);
   for (int64_t t = 0; t < l; ++t) perm[t] = t;
   std::mt19937_64 rng(seed);
-  for (int64_t t = 0; t < l; ++t) std::swap(perm[t], perm[t + static_cast<int64_t>(rng() % static_cast<uint64_t>(l - t))]);
+  for (int64_t t = 0; t < l; ++t)
+    std::swap(perm[t], perm[t + static_cast<int64_t>(rng() % static_cast<uint64_t>(l - t))]);
   std::vector<double> dec(l, 0.0);
   for (int64_t f = 0; f < kFolds; ++f) {
     int64_t begin = f * l / kFolds, end = (f + 1) * l / kFolds;
@@ -232,7 +233,8 @@ void SVC::check_fitted_state() const {
              "SVC: class_weight_ must be float64 [{}]", k);
   SOMA_CHECK(n_iter_.dtype() == kInt64 && n_iter_.shape() == Shape({pairs}), "SVC: n_iter_ must be int64 [{}]", pairs);
   for (const Tensor* t : {&dual_coef_, &intercept_})
-    for (double v : t->to_vector<double>()) SOMA_CHECK(std::isfinite(v), "SVC: dual_coef_ and intercept_ must be finite");
+    for (double v : t->to_vector<double>())
+      SOMA_CHECK(std::isfinite(v), "SVC: dual_coef_ and intercept_ must be finite");
   for (const Tensor* t : {&probA_, &probB_}) {
     SOMA_CHECK(t->dtype() == kFloat64 && t->dim() == 1 && (t->size(0) == pairs || t->size(0) == 0),
                "SVC: probA_ and probB_ must be float64 [{}] (or [0] without probability)", pairs);
@@ -524,7 +526,8 @@ void SVR::check_fitted_state() const {
              "SVR: dual_coef_ must be float64 [1, {}]", m);
   SOMA_CHECK(intercept_.dtype() == kFloat64 && intercept_.shape() == Shape({1}), "SVR: intercept_ must be float64 [1]");
   for (const Tensor* t : {&dual_coef_, &intercept_})
-    for (double v : t->to_vector<double>()) SOMA_CHECK(std::isfinite(v), "SVR: dual_coef_ and intercept_ must be finite");
+    for (double v : t->to_vector<double>())
+      SOMA_CHECK(std::isfinite(v), "SVR: dual_coef_ and intercept_ must be finite");
 }
 
 void SVR::load_fitted_state(const StateDict& state) {
@@ -715,7 +718,8 @@ void LinearSVC::check_fitted_state() const {
              "LinearSVC: intercept_ must be float64 [{}]", rows);
   check_scalar("LinearSVC", n_iter_, kInt64, "n_iter_");
   for (const Tensor* t : {&coef_, &intercept_})
-    for (double v : t->to_vector<double>()) SOMA_CHECK(std::isfinite(v), "LinearSVC: coef_ and intercept_ must be finite");
+    for (double v : t->to_vector<double>())
+      SOMA_CHECK(std::isfinite(v), "LinearSVC: coef_ and intercept_ must be finite");
 }
 
 LinearSVC& LinearSVC::fit(const Tensor& X_in, const Tensor& y) {
