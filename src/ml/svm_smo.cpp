@@ -146,29 +146,49 @@ QMatrix::QMatrix(const KernelSpec& spec, const double* x, int64_t n, int64_t d, 
   // Columns are computed when the solver first asks for them (it seldom needs them all) and
   // kept while they fit in the cache, the least recently used making room for new ones.
   double bytes_per_column = 8.0 * static_cast<double>(n);
-  max_columns_ = std::max<int64_t>(2, static_cast<int64_t>(std::min(cache_bytes / bytes_per_column, 1e15)));
-  slots_.resize(n);
-  where_.resize(n, lru_.end());
+  capacity_ = std::clamp<int64_t>(static_cast<int64_t>(std::min(cache_bytes / bytes_per_column, 1e15)), 2,
+                                  std::max<int64_t>(n, 2));
+  // One block for all slots (pages are touched only when a slot is first used): many small
+  // allocations would make the fit's speed depend on the allocator's history.
+  memory_.reset(new double[capacity_ * n]);
+  slot_of_.assign(n, -1);
+  owner_.assign(capacity_, -1);
+  newer_.assign(capacity_, -1);
+  older_.assign(capacity_, -1);
   if (!identity_)
     for (auto& buffer : out_) buffer.resize(L);
 }
 
+void QMatrix::unlink(int64_t slot) {
+  (newer_[slot] >= 0 ? older_[newer_[slot]] : newest_) = older_[slot];
+  (older_[slot] >= 0 ? newer_[older_[slot]] : oldest_) = newer_[slot];
+}
+
+void QMatrix::push_newest(int64_t slot) {
+  newer_[slot] = -1;
+  older_[slot] = newest_;
+  (newest_ >= 0 ? newer_[newest_] : oldest_) = slot;
+  newest_ = slot;
+}
+
 const double* QMatrix::kernel_column(int64_t i) {
-  if (where_[i] != lru_.end()) {  // a hit: most recently used now
-    lru_.splice(lru_.begin(), lru_, where_[i]);
-    return slots_[i].get();
+  int64_t slot = slot_of_[i];
+  if (slot >= 0) {  // a hit: most recently used now
+    unlink(slot);
+    push_newest(slot);
+    return memory_.get() + slot * n_;
   }
-  std::unique_ptr<double[]> column;
-  if (cached_ >= max_columns_) {  // reuse the least recently used column's memory
-    int64_t victim = lru_.back();
-    lru_.pop_back();
-    where_[victim] = lru_.end();
-    column.swap(slots_[victim]);
-  } else {
-    ++cached_;
-    column.reset(new double[n_]);
+  if (used_ < capacity_) {
+    slot = used_++;
+  } else {  // reuse the least recently used column's slot
+    slot = oldest_;
+    unlink(slot);
+    slot_of_[owner_[slot]] = -1;
   }
-  double* out = column.get();
+  owner_[slot] = i;
+  slot_of_[i] = slot;
+  push_newest(slot);
+  double* out = memory_.get() + slot * n_;
   auto own = std::find_if(blocks_.begin(), blocks_.end(),
                           [&](const KnownBlock& b) { return i >= b.offset && i < b.offset + b.size; });
   if (own == blocks_.end()) {
@@ -179,11 +199,8 @@ const double* QMatrix::kernel_column(int64_t i) {
     compute_range(i, own->offset + own->size, n_, out);
   }
   if (identity_)
-    for (int64_t j = 0; j < n_; ++j) column[j] *= sign_[i] * sign_[j];
-  slots_[i].swap(column);
-  lru_.push_front(i);
-  where_[i] = lru_.begin();
-  return slots_[i].get();
+    for (int64_t j = 0; j < n_; ++j) out[j] *= sign_[i] * sign_[j];
+  return out;
 }
 
 void QMatrix::compute_range(int64_t i, int64_t lo, int64_t hi, double* column) const {

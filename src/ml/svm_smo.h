@@ -4,7 +4,6 @@
 // reconstruction) over kernel columns that are computed on demand and kept in a bounded LRU
 // cache.
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,11 +60,13 @@ class QMatrix {
   std::vector<double> diag_;
   std::vector<double> norms_;  // squared row norms (rbf columns on demand)
   bool identity_;  // base[a] == a for every a (classification)
-  // An LRU cache of kernel columns: a slot per sample, the order of use.
-  std::vector<std::unique_ptr<double[]>> slots_;
-  std::list<int64_t> lru_;
-  std::vector<std::list<int64_t>::iterator> where_;
-  int64_t max_columns_ = 0, cached_ = 0;
+  // An LRU cache of kernel columns: capacity_ slots, doubly linked from newest to oldest.
+  std::unique_ptr<double[]> memory_;           // [capacity_, n] column slots
+  std::vector<int64_t> slot_of_;                // [n]: the sample's slot, or -1
+  std::vector<int64_t> owner_, newer_, older_;  // [capacity_]: sample, LRU links (-1: none)
+  int64_t capacity_ = 0, used_ = 0, newest_ = -1, oldest_ = -1;
+  void unlink(int64_t slot);
+  void push_newest(int64_t slot);
   // Q columns assembled with signs (two alternate, so Q_i and Q_j are both alive).
   std::vector<double> out_[2];
   int next_out_ = 0;
