@@ -170,6 +170,77 @@ void fit_platt(const KernelSpec& spec, const std::vector<double>& x, int64_t l, 
   detail::fit_sigmoid(dec, sign, A, B);
 }
 
+// Each class's own kernel block [n_c, n_c] is needed by its k - 1 pairs: computed once (one
+// GEMM each) when there are more than two classes and the blocks fit in the cache; else none.
+std::vector<std::vector<double>> class_kernel_blocks(const KernelSpec& spec, const Tensor& X,
+                                                     const std::vector<std::vector<int64_t>>& members,
+                                                     double cache_bytes) {
+  int64_t k = static_cast<int64_t>(members.size()), d = X.size(1);
+  double block_bytes = 0;
+  for (const auto& rows : members) block_bytes += 8.0 * static_cast<double>(rows.size() * rows.size());
+  std::vector<std::vector<double>> blocks(k);
+  if (k <= 2 || block_bytes > cache_bytes) return blocks;
+#pragma omp parallel for schedule(dynamic)
+  for (int64_t c = 0; c < k; ++c) {
+    int64_t nc = static_cast<int64_t>(members[c].size());
+    std::vector<double> x = gather_rows(X, members[c]);
+    blocks[c].resize(nc * nc);
+    detail::kernel_matrix(spec, x.data(), nc, x.data(), nc, d, blocks[c].data());
+  }
+  return blocks;
+}
+
+// The pairs' solutions in scikit-learn's layout.
+struct OvoLayout {
+  std::vector<int64_t> support;    // training rows with a non-zero coefficient, grouped by class
+  std::vector<int64_t> n_support;  // [k]
+  std::vector<double> dual;        // [k - 1, n_SV]
+  std::vector<double> intercept;   // [pairs]
+};
+
+// coef[p]: y alpha of pair p = (a, b) over the rows of a then of b; rho[p]: its offset.
+OvoLayout ovo_layout(int64_t n, const std::vector<std::vector<int64_t>>& members,
+                     const std::vector<std::pair<int64_t, int64_t>>& pair_classes,
+                     const std::vector<std::vector<double>>& coef, const std::vector<double>& rho) {
+  int64_t k = static_cast<int64_t>(members.size()), pairs = static_cast<int64_t>(pair_classes.size());
+  auto row_of = [&](int64_t p, size_t t) {
+    auto [a, b] = pair_classes[p];
+    size_t la = members[a].size();
+    return t < la ? members[a][t] : members[b][t - la];
+  };
+  // A support vector: non-zero in any of its pairs.
+  std::vector<char> is_sv(n, 0);
+  for (int64_t p = 0; p < pairs; ++p)
+    for (size_t t = 0; t < coef[p].size(); ++t)
+      if (coef[p][t] != 0) is_sv[row_of(p, t)] = 1;
+  OvoLayout out;
+  out.n_support.assign(k, 0);
+  std::vector<int64_t> position(n, -1);
+  for (int64_t c = 0; c < k; ++c)
+    for (int64_t row : members[c])
+      if (is_sv[row]) {
+        position[row] = static_cast<int64_t>(out.support.size());
+        out.support.push_back(row);
+        ++out.n_support[c];
+      }
+  int64_t m = static_cast<int64_t>(out.support.size());
+  // The coefficient of a class-a support vector in pair (a, b) is in row b - 1; of a class-b
+  // one, in row a. Two classes: signs flipped, so that positive decisions mean classes_[1].
+  double flip = k == 2 ? -1.0 : 1.0;
+  out.dual.assign((k - 1) * m, 0.0);
+  out.intercept.resize(pairs);
+  for (int64_t p = 0; p < pairs; ++p) {
+    auto [a, b] = pair_classes[p];
+    size_t la = members[a].size();
+    for (size_t t = 0; t < coef[p].size(); ++t) {
+      int64_t pos = position[row_of(p, t)];
+      if (pos >= 0) out.dual[(t < la ? b - 1 : a) * m + pos] = flip * coef[p][t];
+    }
+    out.intercept[p] = -flip * rho[p];
+  }
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------- SVC
@@ -258,21 +329,8 @@ SVC& SVC::fit(const Tensor& X_in, const Tensor& y) {
   for (int64_t a = 0; a < k; ++a)
     for (int64_t b = a + 1; b < k; ++b) pair_classes.emplace_back(a, b);
 
-  // Each class's own kernel block [n_c, n_c] is needed by its k - 1 pairs: computed once (one
-  // GEMM each) when there are more than two classes and the blocks fit in the cache.
-  double cache_bytes = options_.cache_size * 1024.0 * 1024.0;
-  double block_bytes = 0;
-  for (const auto& rows : members) block_bytes += 8.0 * static_cast<double>(rows.size() * rows.size());
-  std::vector<std::vector<double>> class_blocks(k);
-  if (k > 2 && block_bytes <= cache_bytes) {
-#pragma omp parallel for schedule(dynamic)
-    for (int64_t c = 0; c < k; ++c) {
-      int64_t nc = static_cast<int64_t>(members[c].size());
-      std::vector<double> x = gather_rows(X, members[c]);
-      class_blocks[c].resize(nc * nc);
-      detail::kernel_matrix(spec, x.data(), nc, x.data(), nc, d, class_blocks[c].data());
-    }
-  }
+  std::vector<std::vector<double>> class_blocks =
+      class_kernel_blocks(spec, X, members, options_.cache_size * 1024.0 * 1024.0);
 
   // One binary problem per pair: class a (+1) against class b (-1); coef = y alpha over the
   // rows of a then the rows of b.
@@ -306,47 +364,14 @@ SVC& SVC::fit(const Tensor& X_in, const Tensor& y) {
     hit_max[p] = solution.hit_max_iter;
   }
 
-  // Support vectors: rows with a non-zero coefficient in any of their pairs, grouped by class.
-  std::vector<char> is_sv(n, 0);
-  for (int64_t p = 0; p < pairs; ++p) {
-    auto [a, b] = pair_classes[p];
-    int64_t la = static_cast<int64_t>(members[a].size());
-    for (size_t t = 0; t < coef[p].size(); ++t) {
-      int64_t row = static_cast<int64_t>(t) < la ? members[a][t] : members[b][t - la];
-      if (coef[p][t] != 0) is_sv[row] = 1;
-    }
-  }
-  std::vector<int64_t> support, n_support(k, 0), sv_position(n, -1);
-  for (int64_t c = 0; c < k; ++c)
-    for (int64_t row : members[c])
-      if (is_sv[row]) {
-        sv_position[row] = static_cast<int64_t>(support.size());
-        support.push_back(row);
-        ++n_support[c];
-      }
-  int64_t m = static_cast<int64_t>(support.size());
-  // scikit-learn's layout: the coefficient of a class-a support vector in pair (a, b) is in
-  // row b - 1; of a class-b one, in row a. Two classes: signs flipped, so that positive
-  // decisions mean classes_[1].
-  double flip = k == 2 ? -1.0 : 1.0;
-  std::vector<double> dual((k - 1) * m, 0.0), intercept(pairs);
-  for (int64_t p = 0; p < pairs; ++p) {
-    auto [a, b] = pair_classes[p];
-    int64_t la = static_cast<int64_t>(members[a].size());
-    for (size_t t = 0; t < coef[p].size(); ++t) {
-      bool in_a = static_cast<int64_t>(t) < la;
-      int64_t row = in_a ? members[a][t] : members[b][t - la];
-      if (sv_position[row] >= 0) dual[(in_a ? b - 1 : a) * m + sv_position[row]] = flip * coef[p][t];
-    }
-    intercept[p] = -flip * rho[p];
-  }
-
+  OvoLayout layout = ovo_layout(n, members, pair_classes, coef, rho);
+  int64_t m = static_cast<int64_t>(layout.support.size());
   classes_ = labels.classes;
-  support_ = from_vector(support);
-  support_vectors_ = from_vector(gather_rows(X, support), {m, d});
-  n_support_ = from_vector(n_support);
-  dual_coef_ = from_vector(dual, {k - 1, m});
-  intercept_ = from_vector(intercept);
+  support_ = from_vector(layout.support);
+  support_vectors_ = from_vector(gather_rows(X, layout.support), {m, d});
+  n_support_ = from_vector(layout.n_support);
+  dual_coef_ = from_vector(layout.dual, {k - 1, m});
+  intercept_ = from_vector(layout.intercept);
   class_weight_ = from_vector(weight);
   n_iter_ = from_vector(iterations);
   probA_ = from_vector(prob_a, {static_cast<int64_t>(prob_a.size())});
