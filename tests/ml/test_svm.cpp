@@ -134,6 +134,37 @@ TEST(MlSvc, CacheShrinkingAndThreadsGiveTheSameModel) {
             reference.decision_function(probe()).to_vector<double>());
 }
 
+TEST(MlSvc, ShrinkingReachesTheSameOptimum) {
+  // 400 noisy rows: enough iterations for shrinking, gradient reconstruction and (with a
+  // small cache) column eviction to happen.
+  std::vector<double> x(400 * 4);
+  std::vector<int64_t> labels(400);
+  uint64_t state = 12345;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0 - 0.5;
+  };
+  for (int64_t i = 0; i < 400; ++i) {
+    for (int64_t j = 0; j < 4; ++j) x[i * 4 + j] = 2 * uniform();
+    labels[i] = x[i * 4] + x[i * 4 + 1] * x[i * 4 + 2] + 0.3 * uniform() > 0 ? 1 : 0;
+  }
+  Tensor Xs = from_vector(x, {400, 4}), ys = from_vector(labels);
+  ml::SVC shrinking({.C = 10.0, .tol = 1e-8, .cache_size = 0.5});
+  shrinking.fit(Xs, ys);
+  ml::SVC plain({.C = 10.0, .shrinking = false, .tol = 1e-8});
+  plain.fit(Xs, ys);
+  EXPECT_GT(shrinking.n_iter_.to_vector<int64_t>()[0], 401);  // shrinking ran
+  EXPECT_EQ(shrinking.support_.to_vector<int64_t>(), plain.support_.to_vector<int64_t>());
+  expect_close(shrinking.dual_coef_, plain.dual_coef_.to_vector<double>(), 1e-6);
+  expect_close(shrinking.intercept_, plain.intercept_.to_vector<double>(), 1e-6);
+  ml::SVR svr_shrinking({.tol = 1e-8, .C = 10.0, .cache_size = 0.5});
+  ml::SVR svr_plain({.tol = 1e-8, .C = 10.0, .shrinking = false});
+  Tensor targets = Xs.select(1, 0).contiguous() * 3.0;
+  svr_shrinking.fit(Xs, targets);
+  svr_plain.fit(Xs, targets);
+  expect_close(svr_shrinking.dual_coef_, svr_plain.dual_coef_.to_vector<double>(), 1e-6);
+}
+
 TEST(MlSvc, MaxIterAndBreakTies) {
   ml::SVC capped({.max_iter = 1});
   capped.fit(X(), y());
