@@ -7,3 +7,4 @@
 #include "soma/ml/naive_bayes.h"
 #include "soma/ml/params.h"
 #include "soma/ml/persistence.h"
+#include "soma/ml/svm.h"

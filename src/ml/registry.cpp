@@ -22,8 +22,11 @@ const std::map<std::string, Factory>& registry() {
       entry<GaussianNB>("GaussianNB"),
       entry<HistGradientBoostingClassifier>("HistGradientBoostingClassifier"),
       entry<HistGradientBoostingRegressor>("HistGradientBoostingRegressor"),
+      entry<LinearSVC>("LinearSVC"),
       entry<MultinomialNB>("MultinomialNB"),
       entry<PCA>("PCA"),
+      entry<SVC>("SVC"),
+      entry<SVR>("SVR"),
       entry<TruncatedSVD>("TruncatedSVD"),
   };
   return table;
