@@ -18,7 +18,12 @@ std::pair<const std::string, Factory> entry(const char* name) {
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table{
+      entry<ElasticNet>("ElasticNet"),
       entry<GaussianNB>("GaussianNB"),
+      entry<Lasso>("Lasso"),
+      entry<LinearRegression>("LinearRegression"),
+      entry<LogisticRegression>("LogisticRegression"),
+      entry<Ridge>("Ridge"),
   };
   return table;
 }
