@@ -294,18 +294,19 @@ TEST(MlLogisticRegression, PredictionsAgreeWithProbabilities) {
 }
 
 TEST(MlLogisticRegression, SameAnswerForAnyThreadCount) {
-  // 3,000 rows: several row blocks, so the threads share the work.
+  // 24,000 x 22 with 4 classes: large enough (2M multiply-adds per evaluation) that the row
+  // blocks are shared among the threads.
   std::vector<double> x, y;
-  for (int i = 0; i < 3000; ++i) {
-    for (int j = 0; j < 6; ++j) x.push_back(std::sin(0.37 * i * (j + 1)) + 0.1 * j);
+  for (int i = 0; i < 24000; ++i) {
+    for (int j = 0; j < 22; ++j) x.push_back(std::sin(0.37 * i * (j + 1)) + 0.1 * j + 0.2 * (i % 4 == j % 4));
     y.push_back(i % 4);
   }
-  Tensor X = matrix(x, 6), labels_ = labels(y);
+  Tensor X = matrix(x, 22), labels_ = labels(y);
   int threads = get_num_threads();
   std::vector<std::vector<double>> coefs;
   for (int t : {1, 2, 3}) {
     set_num_threads(t);
-    ml::LogisticRegression model;
+    ml::LogisticRegression model({.max_iter = 15});
     model.fit(X, labels_);
     coefs.push_back(model.coef_.to_vector<double>());
   }
