@@ -138,6 +138,59 @@ std::vector<double> class_weights(const std::vector<int64_t>& codes, int64_t n_c
 
 bool is_none(const ParamValue& v) { return std::holds_alternative<NoneType>(v); }
 
+// Minimizes loss(w) + l1 ||W||_1 (the intercepts, every `stride`-th entry from d, are not
+// penalized) by accelerated proximal gradient (FISTA with backtracking and adaptive restart).
+// Stops, as scikit-learn's saga does, when an iteration changes no weight by more than tol
+// times the largest weight, or after max_iter iterations; returns the iterations run.
+int64_t minimize_proximal(PenalizedLogLoss& loss, std::vector<double>& w, double l1, int64_t d, int64_t stride,
+                          int64_t max_iter, double tol) {
+  const size_t m = w.size();
+  auto penalized = [&](size_t j) { return static_cast<int64_t>(j % stride) < d; };
+  auto l1_norm = [&](const std::vector<double>& v) {
+    double sum = 0;
+    for (size_t j = 0; j < m; ++j)
+      if (penalized(j)) sum += std::fabs(v[j]);
+    return sum;
+  };
+  std::vector<double> y = w, grad(m), next(m), scratch(m);
+  double lipschitz = 1.0, t = 1.0;
+  double objective = loss(w, scratch) + l1 * l1_norm(w);
+  int64_t iteration = 0;
+  while (iteration < max_iter) {
+    ++iteration;
+    double f_y = loss(y, grad), f_next = 0;
+    for (int backtrack = 0; backtrack < 60; ++backtrack) {
+      // next = prox(y - grad / L): a gradient step, then soft thresholding of the weights.
+      double quadratic = 0, linear = 0;
+      for (size_t j = 0; j < m; ++j) {
+        double v = y[j] - grad[j] / lipschitz;
+        next[j] = penalized(j) ? std::copysign(std::max(std::fabs(v) - l1 / lipschitz, 0.0), v) : v;
+        double step = next[j] - y[j];
+        linear += grad[j] * step, quadratic += step * step;
+      }
+      f_next = loss(next, scratch);
+      if (f_next <= f_y + linear + 0.5 * lipschitz * quadratic * (1 + 1e-12) + 1e-300) break;
+      lipschitz *= 2;
+    }
+    double next_objective = f_next + l1 * l1_norm(next);
+    double change = 0, largest = 0;
+    for (size_t j = 0; j < m; ++j) change = std::max(change, std::fabs(next[j] - w[j])), largest = std::max(largest, std::fabs(next[j]));
+    double t_next = 0.5 * (1 + std::sqrt(1 + 4 * t * t));
+    if (next_objective > objective) {
+      t_next = 1;  // momentum overshot: restart from next
+      y = next;
+    } else {
+      for (size_t j = 0; j < m; ++j) y[j] = next[j] + (t - 1) / t_next * (next[j] - w[j]);
+    }
+    w = next;
+    t = t_next;
+    objective = next_objective;
+    lipschitz *= 0.9;  // let the step grow again where the curvature allows
+    if (change <= tol * largest) break;
+  }
+  return iteration;
+}
+
 }  // namespace
 
 void LogisticRegression::visit_params(ParamVisitor& v) {
@@ -192,9 +245,11 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X_in, const Tensor& y)
   SOMA_CHECK(o.solver != "liblinear",
              "{}: solver 'liblinear' is not available; use 'lbfgs' (the same objective, with the intercept not "
              "penalized)", who);
-  SOMA_CHECK(penalty == "l2" || penalty == "none",
-             "{}: penalty '{}' is not available (it needs solver 'saga' or 'liblinear'); use 'l2' or None", who,
-             penalty);
+  SOMA_CHECK(penalty == "l2" || penalty == "none" || o.solver == "saga",
+             "{}: solver '{}' supports only 'l2' or None penalties, got penalty '{}'; use solver 'saga'", who,
+             o.solver, penalty);
+  double l1_ratio = penalty == "l1" ? 1.0 : penalty == "elasticnet" ? o.l1_ratio.value_or(-1.0) : 0.0;
+  SOMA_CHECK(l1_ratio >= 0, "{}: penalty 'elasticnet' needs l1_ratio, a float in [0, 1]; got None", who);
   SOMA_CHECK(!o.dual, "{}: dual=True is only for solver 'liblinear' with penalty 'l2'; set dual=False", who);
   SOMA_CHECK(!(o.multi_class == "multinomial" && o.solver == "newton-cholesky"),
              "{}: solver 'newton-cholesky' does not support a multinomial backend", who);
@@ -204,8 +259,13 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X_in, const Tensor& y)
   detail::EncodedLabels labels = detail::encode_labels(y, n, who);
   int64_t k = labels.classes.size(0);
   bool balanced = !is_none(o.class_weight);
-  double l2 = penalty == "none" ? 0.0 : 1.0 / o.C;
   int64_t stride = d + (o.fit_intercept ? 1 : 0);
+  // The penalty (1/C) ((1 - l1_ratio)/2 ||W||² + l1_ratio ||W||_1), on the loss summed over samples.
+  double l2 = penalty == "none" ? 0.0 : (1.0 - l1_ratio) / o.C, l1 = penalty == "none" ? 0.0 : l1_ratio / o.C;
+  auto minimize = [&](PenalizedLogLoss& loss, std::vector<double>& w) -> int64_t {
+    if (l1 > 0) return minimize_proximal(loss, w, l1, d, stride, o.max_iter, o.tol);
+    return detail::minimize_lbfgs(std::ref(loss), w, {.max_iter = o.max_iter, .gtol = o.tol}).iterations;
+  };
   bool softmax = multinomial(k);
   // Outputs fitted: scikit-learn keeps one row for two classes (the second class's).
   int64_t rows = k == 2 ? 1 : k;
@@ -213,19 +273,19 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X_in, const Tensor& y)
               classes_.to_vector<int64_t>() == labels.classes.to_vector<int64_t>();
   std::vector<double> coef(rows * d, 0.0), intercept(rows, 0.0);
   if (warm) coef = coef_.to_vector<double>(), intercept = intercept_.to_vector<double>();
-  detail::LbfgsOptions lbfgs{.max_iter = o.max_iter, .gtol = o.tol};
   std::vector<int64_t> iterations;
 
   if (softmax) {
     PenalizedLogLoss loss(X, labels.codes, class_weights(labels.codes, k, balanced), k, o.fit_intercept, l2);
     std::vector<double> w(loss.size(), 0.0);
-    if (warm && k > 2)
-      for (int64_t c = 0; c < k; ++c) {
-        std::copy_n(&coef[c * d], d, &w[c * stride]);
-        if (o.fit_intercept) w[c * stride + d] = intercept[c];
-      }
-    detail::LbfgsResult r = detail::minimize_lbfgs(std::ref(loss), w, lbfgs);
-    iterations.push_back(r.iterations);
+    // A warm start from two classes' single row w: rows -w and w, as scikit-learn.
+    for (int64_t c = 0; warm && c < k; ++c) {
+      double sign = k == 2 && c == 0 ? -1.0 : 1.0;
+      int64_t from = k == 2 ? 0 : c;
+      for (int64_t j = 0; j < d; ++j) w[c * stride + j] = sign * coef[from * d + j];
+      if (o.fit_intercept) w[c * stride + d] = sign * intercept[from];
+    }
+    iterations.push_back(minimize(loss, w));
     // Two classes: the second class's row, as scikit-learn.
     for (int64_t c = k - rows; c < k; ++c) {
       int64_t out = c - (k - rows);
@@ -242,8 +302,7 @@ LogisticRegression& LogisticRegression::fit(const Tensor& X_in, const Tensor& y)
       std::vector<double> w(loss.size(), 0.0);
       std::copy_n(&coef[out * d], d, w.begin());
       if (o.fit_intercept) w[d] = intercept[out];
-      detail::LbfgsResult r = detail::minimize_lbfgs(std::ref(loss), w, lbfgs);
-      iterations.push_back(r.iterations);
+      iterations.push_back(minimize(loss, w));
       std::copy_n(w.begin(), d, &coef[out * d]);
       intercept[out] = o.fit_intercept ? w[d] : 0.0;
     }

@@ -91,3 +91,10 @@ emit_logistic("kLogNone", LogisticRegression(penalty=None, **exact), Xc, yc, pro
 emit_logistic("kLogBinaryMultinomial", LogisticRegression(multi_class="multinomial", **exact), Xc[:30], yc[:30],
               probe)
 emit_logistic("kLogDefault", LogisticRegression(), Xc, yc, probe)
+emit_logistic("kLogOvrBalanced", LogisticRegression(multi_class="ovr", class_weight="balanced", **exact), Xc[5:],
+              yc[5:], probe)
+# The l1 and elastic-net penalties (saga), converged tightly: the optimum, not saga's path to it.
+emit_logistic("kLogL1", LogisticRegression(penalty="l1", solver="saga", C=0.5, tol=1e-12, max_iter=100000), Xc, yc,
+              probe)
+emit_logistic("kLogEnet", LogisticRegression(penalty="elasticnet", l1_ratio=0.4, solver="saga", C=0.3, tol=1e-12,
+                                             max_iter=100000), Xc[:30], yc[:30], probe)

@@ -82,6 +82,18 @@ const std::vector<double> kLogDefaultCoef = {-0.1178246058566227, -0.90335836907
 const std::vector<double> kLogDefaultIntercept = {1.5916857955464025, -0.5327773801414225, -1.0589084154049786};
 const std::vector<double> kLogDefaultProba = {0.8312102231776424, 0.14282393557355608, 0.02596584124880149, 0.17396554629620326, 0.8106996177648959, 0.01533483593890083, 0.9590601127209246, 0.010019207132138568, 0.030920680146936837, 0.3173670304852185, 0.6769573902914174, 0.005675579223363993, 0.0947921918057737, 0.34156302234665403, 0.5636447858475723, 0.02183743495840154, 0.03821954381640402, 0.9399430212251945, 0.199913939176659, 0.038068683828532034, 0.7620173769948089};
 // kLogDefault: n_iter_ [19]
+const std::vector<double> kLogOvrBalancedCoef = {0.1678616458338101, -1.5094968995928661, -0.8344344399324539, 0.45471324071482927, 0.5579557593886707, 0.48778410008642936, -0.14559063192164248, -1.5368238550367643, -0.6363004233170307, 0.6993948520208666, 1.3776872079175293, 1.312639973867482};
+const std::vector<double> kLogOvrBalancedIntercept = {1.455391313403994, -1.4166921674270379, -1.9982048912882122};
+const std::vector<double> kLogOvrBalancedProba = {0.5983207772816134, 0.3523554441150654, 0.04932377860332123, 0.27997973698603046, 0.6961486449936438, 0.023871618020325815, 0.8163169778520326, 0.041110735249070995, 0.14257228689889645, 0.27821708582236576, 0.7120822511435508, 0.009700663034083368, 0.0882600451384438, 0.31604296569539864, 0.5956969891661577, 0.05783776438665699, 0.11357280861995622, 0.8285894269933869, 0.31644134108076993, 0.05078178797115354, 0.6327768709480766};
+// kLogOvrBalanced: n_iter_ [10 12 11]
+const std::vector<double> kLogL1Coef = {0.0, -1.136828327050363, -0.3825726145953693, 0.0, 0.5622234066498667, 0.0, 0.0, -0.8028528614978253, 0.0, 0.0, 0.9018543203411279, 0.7232588162667328};
+const std::vector<double> kLogL1Intercept = {1.2313696692152876, -0.4911372390861909, -0.7402324301290693};
+const std::vector<double> kLogL1Proba = {0.7446129336671748, 0.20666480978622812, 0.048722256546596975, 0.2235486254973379, 0.7301499308288373, 0.0463014436738249, 0.925830162700986, 0.024665307051898983, 0.04950453024711506, 0.30073841974154136, 0.6801976573689368, 0.01906392288952186, 0.10989146313660954, 0.31984576417822486, 0.5702627726851656, 0.05281857602987693, 0.08094543829461182, 0.8662359856755113, 0.28724013751709654, 0.07163898245887566, 0.6411208800240278};
+// kLogL1: n_iter_ [154]
+const std::vector<double> kLogEnetCoef = {0.46087358128386774, 0.6727923760932786, 0.13398833339048646, -0.48173333201884494};
+const std::vector<double> kLogEnetIntercept = {-1.112613969486238};
+const std::vector<double> kLogEnetProba = {0.712080386215876, 0.28791961378412395, 0.3318695857820213, 0.6681304142179787, 0.914802906645134, 0.08519709335486599, 0.3777782277778222, 0.6222217722221778, 0.3701447379752809, 0.6298552620247191, 0.5073354582444667, 0.49266454175553326, 0.7513517255849618, 0.24864827441503817};
+// kLogEnet: n_iter_ [147]
 
 Tensor matrix(const std::vector<double>& values, int64_t cols) {
   return from_vector(values, {static_cast<int64_t>(values.size()) / cols, cols});
@@ -267,9 +279,27 @@ TEST(MlLogisticRegression, MatchesScikitLearn) {
   ml::LogisticRegression binary_softmax(exact({.multi_class = "multinomial"}));
   expect_logistic(binary_softmax, X2, y2, kLogBinaryMultinomialCoef, kLogBinaryMultinomialIntercept,
                   kLogBinaryMultinomialProba, 1e-6, "binary multinomial");
+  ml::LogisticRegression ovr_balanced(exact({.class_weight = std::string("balanced"), .multi_class = "ovr"}));
+  expect_logistic(ovr_balanced, rows(kXc, 4, 5, 45), labels(std::vector<double>(kYc.begin() + 5, kYc.end())),
+                  kLogOvrBalancedCoef, kLogOvrBalancedIntercept, kLogOvrBalancedProba, 1e-6, "ovr balanced");
   // The defaults (tol 1e-4) stop near the optimum, as scikit-learn's do.
   ml::LogisticRegression plain;
   expect_logistic(plain, Xc(), yc(), kLogDefaultCoef, kLogDefaultIntercept, kLogDefaultProba, 1e-3, "defaults");
+}
+
+TEST(MlLogisticRegression, L1AndElasticNetPenalties) {
+  ml::LogisticRegression l1(exact({.penalty = std::string("l1"), .C = 0.5, .solver = "saga"}));
+  expect_logistic(l1, Xc(), yc(), kLogL1Coef, kLogL1Intercept, kLogL1Proba, 1e-6, "l1");
+  // The l1 penalty zeroes weights exactly, where scikit-learn's do.
+  std::vector<double> coef = l1.coef_.to_vector<double>();
+  for (size_t i = 0; i < coef.size(); ++i) EXPECT_EQ(coef[i] == 0, kLogL1Coef[i] == 0) << i;
+  ml::LogisticRegression enet(exact({.penalty = std::string("elasticnet"), .C = 0.3, .solver = "saga", .l1_ratio = 0.4}));
+  expect_logistic(enet, rows(kXc, 4, 0, 30), labels(std::vector<double>(kYc.begin(), kYc.begin() + 30)), kLogEnetCoef,
+                  kLogEnetIntercept, kLogEnetProba, 1e-6, "elasticnet");
+  EXPECT_ERROR(ml::LogisticRegression({.penalty = std::string("l1")}).fit(Xc(), yc()),
+               "solver 'lbfgs' supports only 'l2' or None penalties, got penalty 'l1'");
+  EXPECT_ERROR(ml::LogisticRegression({.penalty = std::string("elasticnet"), .solver = "saga"}).fit(Xc(), yc()),
+               "penalty 'elasticnet' needs l1_ratio");
 }
 
 TEST(MlLogisticRegression, PredictionsAgreeWithProbabilities) {
@@ -340,7 +370,6 @@ TEST(MlLinear, ParametersAndBadInput) {
   ml::LogisticRegression logistic;
   logistic.set_param("penalty", ml::None);
   EXPECT_EQ(logistic.clone()->repr(), logistic.repr());
-  EXPECT_ERROR(ml::LogisticRegression({.penalty = std::string("l1")}).fit(Xc(), yc()), "penalty 'l1' is not available");
   EXPECT_ERROR(ml::LogisticRegression({.solver = "liblinear"}).fit(Xc(), yc()), "solver 'liblinear' is not available");
   EXPECT_ERROR(ml::LogisticRegression({.dual = true}).fit(Xc(), yc()), "dual=True");
 

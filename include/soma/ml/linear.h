@@ -150,15 +150,17 @@ class Lasso : public ElasticNet {
 // where loss_i is the log loss of the softmax over the classes ('multinomial') or of the
 // sigmoid for one class against the rest ('ovr'; two classes always have one binary problem),
 // and s_i are the class weights (1, or n / (n_classes count(y_i)) with 'balanced').
-// Minimized by L-BFGS (10 corrections, a line search satisfying the strong Wolfe conditions),
-// stopped when the largest gradient component is at most tol, the objective's relative
-// decrease is below scipy's factr (2.2e-9), or after max_iter iterations.
-// 'newton-cg', 'newton-cholesky', 'sag' and 'saga' minimize the same (l2 or unpenalized)
-// objective and get the same solver; 'liblinear' (which penalizes the intercept) and the 'l1'
-// and 'elasticnet' penalties are not available. n_jobs, verbose, intercept_scaling and dual
-// (which must stay False) have no effect.
+// With the 'l2' penalty or None it is minimized by L-BFGS (10 corrections, a line search
+// satisfying the strong Wolfe conditions), stopped when the largest gradient component is at most
+// tol, the objective's relative decrease is below scipy's factr (2.2e-9), or after max_iter
+// iterations; 'newton-cg', 'newton-cholesky', 'sag' and 'saga' minimize the same objective and
+// get the same solver. The 'l1' and 'elasticnet' penalties (solver 'saga' only, as scikit-learn)
+//   C sum_i s_i loss_i + l1_ratio ||W||_1 + (1 - l1_ratio)/2 ||W||²
+// are minimized by accelerated proximal gradient, stopped as saga is: when an iteration changes
+// no weight by more than tol times the largest. 'liblinear' (which penalizes the intercept) is not
+// available. n_jobs, verbose, intercept_scaling and dual (which must stay False) have no effect.
 struct LogisticRegressionOptions {
-  ParamValue penalty = std::string("l2");  // 'l2' or None ('none')
+  ParamValue penalty = std::string("l2");  // 'l1', 'l2', 'elasticnet' or None ('none')
   bool dual = false;
   double tol = 1e-4;
   double C = 1.0;
@@ -187,7 +189,7 @@ class LogisticRegression : public Cloneable<LogisticRegression, Classifier> {
 
   Tensor coef_;       // float64 [1, n_features] for two classes, else [n_classes, n_features]
   Tensor intercept_;  // float64 [1] or [n_classes]
-  Tensor n_iter_;     // int64 [1]: L-BFGS iterations (the most over the problems with 'ovr')
+  Tensor n_iter_;     // int64 [1], or [n_classes] for 'ovr' with more than two classes: iterations run
 
  protected:
   void visit_params(ParamVisitor& v) override;
