@@ -23,7 +23,10 @@ const std::map<std::string, Factory>& registry() {
       entry<Lasso>("Lasso"),
       entry<LinearRegression>("LinearRegression"),
       entry<LogisticRegression>("LogisticRegression"),
+      entry<Perceptron>("Perceptron"),
       entry<Ridge>("Ridge"),
+      entry<SGDClassifier>("SGDClassifier"),
+      entry<SGDRegressor>("SGDRegressor"),
   };
   return table;
 }

@@ -438,3 +438,128 @@ TEST(MlLinear, SaveAndLoad) {
   EXPECT_ERROR(load_with(logistic, "n_iter_", zeros({1}, kFloat64))(), "n_iter_ must be int64");
   std::filesystem::remove_all(dir);
 }
+
+TEST(MlSGD, ClassifiersLearnTheClasses) {
+  // The three classes are well apart on these rows: every loss gets most of them right.
+  for (const char* loss : {"hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron"}) {
+    ml::SGDClassifier sgd({.loss = loss, .random_state = 0});
+    sgd.fit(Xc(), yc());
+    EXPECT_GE(sgd.score(Xc(), yc()), 0.8) << loss;
+    EXPECT_EQ(sgd.coef_.shape(), Shape({3, 4}));
+    EXPECT_GT(sgd.n_iter_, 1);
+  }
+  ml::Perceptron perceptron;
+  perceptron.fit(Xc(), yc());
+  EXPECT_GE(perceptron.score(Xc(), yc()), 0.8);
+  // Two separable blobs: the perceptron separates them exactly.
+  Tensor X = tensor({{0.0, 0.1}, {0.2, -0.1}, {-0.1, 0.0}, {3.0, 3.1}, {2.9, 3.2}, {3.2, 2.8}}, kFloat64);
+  Tensor y = tensor({7, 7, 7, -2, -2, -2}, kInt64);
+  perceptron.fit(X, y);
+  EXPECT_EQ(perceptron.score(X, y), 1.0);
+  EXPECT_EQ(perceptron.coef_.shape(), Shape({1, 2}));
+  EXPECT_EQ(perceptron.decision_function(X).shape(), Shape({6}));
+  // Probabilities with the log loss: rows sum to 1 and pick the predicted class.
+  ml::SGDClassifier logistic({.loss = "log_loss", .random_state = 0});
+  logistic.fit(Xc(), yc());
+  std::vector<double> p = logistic.predict_proba(Xc()).to_vector<double>();
+  std::vector<int64_t> pred = logistic.predict(Xc()).to_vector<int64_t>();
+  for (int i = 0; i < 45; ++i) {
+    EXPECT_NEAR(p[i * 3] + p[i * 3 + 1] + p[i * 3 + 2], 1.0, 1e-12);
+    int best = static_cast<int>(std::max_element(p.begin() + i * 3, p.begin() + i * 3 + 3) - (p.begin() + i * 3));
+    EXPECT_EQ(pred[i], (std::vector<int64_t>{3, 5, 9})[best]);
+  }
+  EXPECT_ERROR(perceptron.predict_proba(X), "only available for loss 'log_loss'; got loss 'perceptron'");
+}
+
+TEST(MlSGD, RegressorReachesLeastSquares) {
+  Tensor X = matrix(kX, 5), y = vec(kY);
+  // A small constant step and no penalty: SGD settles next to the least-squares solution.
+  ml::SGDRegressorOptions o{.penalty = ml::None, .max_iter = 3000, .tol = std::nullopt, .random_state = 1,
+                            .learning_rate = "constant", .eta0 = 0.002};
+  ml::SGDRegressor sgd(o);
+  sgd.fit(X, y);
+  expect_fit(sgd, kOlsCoef, kOlsIntercept[0], 2e-2, "sgd vs ols");
+  EXPECT_EQ(sgd.n_iter_, 3000);
+  // The defaults ('invscaling', l2) fit well too; the l1 penalty zeroes the useless feature.
+  ml::SGDRegressor plain({.random_state = 0});
+  EXPECT_EQ(plain.repr(),
+            "SGDRegressor(alpha=0.0001, average=False, early_stopping=False, epsilon=0.1, eta0=0.01, "
+            "fit_intercept=True, l1_ratio=0.15, learning_rate='invscaling', loss='squared_error', max_iter=1000, "
+            "n_iter_no_change=5, penalty='l2', power_t=0.25, random_state=0, shuffle=True, tol=0.001, "
+            "validation_fraction=0.1, verbose=0, warm_start=False)");
+  plain.fit(X, y);
+  EXPECT_GT(plain.score(X, y), 0.95);
+  // With the l1 penalty it minimizes the lasso's objective: it lands near Lasso's answer, with
+  // the same weight exactly zero.
+  o.penalty = std::string("l1"), o.alpha = 0.1;
+  ml::SGDRegressor lasso(o);
+  lasso.fit(X, y);
+  EXPECT_EQ(lasso.coef_.to_vector<double>()[2], 0.0);
+  expect_fit(lasso, kLassoCoef, kLassoIntercept[0], 3e-2, "sgd vs lasso");
+}
+
+TEST(MlSGD, SeedsAndThreads) {
+  // 6,000 x 10 with 3 classes: the one-vs-rest runs go to different threads.
+  std::vector<double> x, y;
+  for (int i = 0; i < 6000; ++i) {
+    for (int j = 0; j < 10; ++j) x.push_back(std::sin(0.71 * i * (j + 1)) + (i % 3 == j % 3 ? 0.8 : 0.0));
+    y.push_back(i % 3);
+  }
+  Tensor X = matrix(x, 10), labels_ = labels(y);
+  int threads = get_num_threads();
+  std::vector<std::vector<double>> coefs;
+  for (int t : {1, 2, 3}) {
+    set_num_threads(t);
+    ml::SGDClassifier sgd({.max_iter = 5, .tol = std::nullopt, .random_state = 42});
+    sgd.fit(X, labels_);
+    coefs.push_back(sgd.coef_.to_vector<double>());
+  }
+  set_num_threads(threads);
+  EXPECT_EQ(coefs[0], coefs[1]);
+  EXPECT_EQ(coefs[0], coefs[2]);
+  // Another seed shuffles differently; shuffle=False needs no seed at all.
+  ml::SGDClassifier other({.max_iter = 5, .tol = std::nullopt, .random_state = 43});
+  other.fit(X, labels_);
+  EXPECT_NE(other.coef_.to_vector<double>(), coefs[0]);
+  ml::SGDClassifier a({.max_iter = 5, .tol = std::nullopt, .shuffle = false}), b = a;
+  a.fit(X, labels_);
+  b.fit(X, labels_);
+  EXPECT_EQ(a.coef_.to_vector<double>(), b.coef_.to_vector<double>());
+}
+
+TEST(MlSGD, ParametersSaveAndBadInput) {
+  ml::Perceptron perceptron;
+  EXPECT_EQ(std::get<double>(perceptron.get_params().at("eta0")), 1.0);
+  EXPECT_EQ(std::get<int64_t>(perceptron.get_params().at("random_state")), 0);
+  EXPECT_EQ(perceptron.get_params().count("loss"), 0u);
+  EXPECT_EQ(perceptron.clone()->name(), "Perceptron");
+  EXPECT_ERROR(perceptron.set_param("eta0", 0.0), "parameter 'eta0' must be a float in (0.0, inf)");
+  EXPECT_ERROR(ml::SGDRegressor().set_param("loss", std::string("hinge")), "parameter 'loss' must be one of");
+  EXPECT_ERROR(ml::SGDClassifier({.early_stopping = true}).fit(Xc(), yc()), "early_stopping=True is not available");
+  EXPECT_ERROR(ml::SGDClassifier({.average = true}).fit(Xc(), yc()), "average is not available");
+  EXPECT_ERROR(ml::SGDClassifier({.learning_rate = "constant"}).fit(Xc(), yc()), "eta0 must be > 0");
+  EXPECT_ERROR(ml::SGDClassifier({.alpha = 0.0}).fit(Xc(), yc()), "alpha must be > 0 with learning_rate 'optimal'");
+  Tensor nan_X = Xc().clone();
+  nan_X.data<double>()[0] = std::nan("");
+  EXPECT_ERROR(ml::SGDClassifier().fit(nan_X, yc()), "SGDClassifier.fit: input X contains NaN");
+  EXPECT_ERROR(ml::Perceptron().fit(Xc(), full({45}, 1, kInt64)), "y has only one class");
+
+  auto dir = std::filesystem::temp_directory_path() / "soma_ml_linear_sgd";
+  std::filesystem::create_directories(dir);
+  ml::SGDClassifier sgd({.random_state = 0});
+  sgd.fit(Xc(), yc());
+  ml::SGDRegressor regressor({.random_state = 0});
+  regressor.fit(matrix(kX, 5), vec(kY));
+  perceptron.fit(Xc(), yc());
+  for (ml::Estimator* model : std::initializer_list<ml::Estimator*>{&sgd, &regressor, &perceptron}) {
+    ml::save(*model, dir / "model.safetensors");
+    auto back = ml::load(dir / "model.safetensors");
+    EXPECT_EQ(back->repr(), model->repr());
+    Tensor X = model == &regressor ? matrix(kX, 5) : Xc();
+    EXPECT_EQ(back->predict(X).to(kFloat64).to_vector<double>(), model->predict(X).to(kFloat64).to_vector<double>());
+  }
+  StateDict state = sgd.fitted_state();
+  state["coef_"] = zeros({1, 4}, kFloat64);
+  EXPECT_ERROR(ml::SGDClassifier().load_fitted_state(state), "SGDClassifier: coef_ must be float64 [3, 4]");
+  std::filesystem::remove_all(dir);
+}

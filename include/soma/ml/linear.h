@@ -202,4 +202,132 @@ class LogisticRegression : public Cloneable<LogisticRegression, Classifier> {
   LogisticRegressionOptions options_;
 };
 
+// Linear models fitted by stochastic gradient descent, scikit-learn's plain SGD: one pass over
+// the (shuffled) samples per epoch, w <- (1 - eta alpha (1 - l1_ratio)) w - eta dloss(x'w + b, y) x,
+// the l1 part by cumulative truncation; stopped after n_iter_no_change epochs whose summed loss
+// did not improve on the best by tol * n_samples, or after max_iter epochs. learning_rate:
+// 'optimal' eta = 1 / (alpha (t0 + t)), 'invscaling' eta0 / t^power_t, 'constant' eta0, or
+// 'adaptive' (eta0, divided by 5 when the loss stops improving). The shuffles are soma's own
+// (the same random_state gives the same fit, for any thread count, but not scikit-learn's bits).
+// Not available: early_stopping=True (with validation_fraction) and average (must stay False).
+struct SGDOptions {
+  std::string loss = "hinge";
+  ParamValue penalty = std::string("l2");  // 'l2', 'l1', 'elasticnet' or None
+  double alpha = 1e-4;
+  double l1_ratio = 0.15;
+  bool fit_intercept = true;
+  int64_t max_iter = 1000;
+  std::optional<double> tol = 1e-3;  // None: run max_iter epochs
+  bool shuffle = true;
+  int64_t verbose = 0;
+  double epsilon = 0.1;  // the insensitive margin of 'huber' and the epsilon losses
+  std::optional<int64_t> n_jobs = std::nullopt;
+  std::optional<int64_t> random_state = std::nullopt;
+  std::string learning_rate = "optimal";
+  double eta0 = 0.0;
+  double power_t = 0.5;
+  bool early_stopping = false;
+  double validation_fraction = 0.1;
+  int64_t n_iter_no_change = 5;
+  ParamValue class_weight = None;  // None or 'balanced' (classifiers)
+  bool warm_start = false;
+  ParamValue average = false;
+};
+
+// Classification by SGD: loss 'hinge' (a linear SVM), 'log_loss' (logistic regression),
+// 'modified_huber', 'squared_hinge', 'perceptron', or a regression loss on targets +1/-1. More
+// than two classes are fitted one against the rest (in parallel).
+class SGDClassifier : public Cloneable<SGDClassifier, Classifier> {
+ public:
+  explicit SGDClassifier(SGDOptions options = {}) : options_(std::move(options)) {}
+  std::string_view name() const override { return "SGDClassifier"; }
+  SGDClassifier& fit(const Tensor& X, const Tensor& y) override;
+  Tensor predict(const Tensor& X) const override;
+  // Only for loss 'log_loss': sigmoid scores (normalized over the classes for more than two).
+  Tensor predict_proba(const Tensor& X) const override;
+  Tensor decision_function(const Tensor& X) const override;
+
+  Tensor coef_;       // float64 [1, n_features] for two classes, else [n_classes, n_features]
+  Tensor intercept_;  // float64 [1] or [n_classes]
+  int64_t n_iter_ = 0;  // epochs run (the most over the classes)
+
+ protected:
+  void visit_params(ParamVisitor& v) override;
+  void visit_fitted(const std::function<void(const char*, Tensor&)>& visit) override;
+  void check_fitted_state() const override;
+  Tensor scores(const Tensor& X, const char* method) const;  // [n, rows of coef_]
+  SGDOptions options_;
+};
+
+// The perceptron: SGDClassifier with loss 'perceptron', a constant learning rate eta0 and no
+// penalty by default (random_state 0, as scikit-learn).
+struct PerceptronOptions {
+  ParamValue penalty = None;
+  double alpha = 1e-4;
+  double l1_ratio = 0.15;
+  bool fit_intercept = true;
+  int64_t max_iter = 1000;
+  std::optional<double> tol = 1e-3;
+  bool shuffle = true;
+  int64_t verbose = 0;
+  double eta0 = 1.0;
+  std::optional<int64_t> n_jobs = std::nullopt;
+  std::optional<int64_t> random_state = 0;
+  bool early_stopping = false;
+  double validation_fraction = 0.1;
+  int64_t n_iter_no_change = 5;
+  ParamValue class_weight = None;
+  bool warm_start = false;
+};
+
+class Perceptron : public SGDClassifier {
+ public:
+  explicit Perceptron(PerceptronOptions options = {});
+  std::string_view name() const override { return "Perceptron"; }
+  std::unique_ptr<Estimator> clone() const override;
+
+ protected:
+  void visit_params(ParamVisitor& v) override;
+};
+
+// Regression by SGD: loss 'squared_error', 'huber', 'epsilon_insensitive' or
+// 'squared_epsilon_insensitive'; scikit-learn's regression defaults (learning_rate 'invscaling',
+// eta0 0.01, power_t 0.25).
+struct SGDRegressorOptions {
+  std::string loss = "squared_error";
+  ParamValue penalty = std::string("l2");
+  double alpha = 1e-4;
+  double l1_ratio = 0.15;
+  bool fit_intercept = true;
+  int64_t max_iter = 1000;
+  std::optional<double> tol = 1e-3;
+  bool shuffle = true;
+  int64_t verbose = 0;
+  double epsilon = 0.1;
+  std::optional<int64_t> random_state = std::nullopt;
+  std::string learning_rate = "invscaling";
+  double eta0 = 0.01;
+  double power_t = 0.25;
+  bool early_stopping = false;
+  double validation_fraction = 0.1;
+  int64_t n_iter_no_change = 5;
+  bool warm_start = false;
+  ParamValue average = false;
+};
+
+class SGDRegressor : public Cloneable<SGDRegressor, LinearRegressorBase> {
+ public:
+  explicit SGDRegressor(SGDRegressorOptions options = {});
+  std::string_view name() const override { return "SGDRegressor"; }
+  SGDRegressor& fit(const Tensor& X, const Tensor& y) override;
+
+  int64_t n_iter_ = 0;  // epochs run
+
+ protected:
+  void visit_params(ParamVisitor& v) override;
+
+ private:
+  SGDOptions options_;  // the classifier's fields, with the regressor's values
+};
+
 }  // namespace soma::ml
