@@ -100,11 +100,13 @@ class PenalizedLogLoss {
       if (fit_intercept_)
         for (int64_t c = 0; c < k_; ++c) z[c] += w[c * stride_ + d_];
       double top = *std::max_element(z, z + k_), sum = 0;
-      for (int64_t c = 0; c < k_; ++c) sum += std::exp(z[c] - top);
-      double log_sum = top + std::log(sum), s = weights_[begin + r];
       int64_t y = targets_[begin + r];
-      loss += s * (log_sum - z[y]);
-      for (int64_t c = 0; c < k_; ++c) z[c] = s * (std::exp(z[c] - log_sum) - (c == y ? 1.0 : 0.0));
+      double s = weights_[begin + r], z_y = z[y];
+      for (int64_t c = 0; c < k_; ++c) sum += z[c] = std::exp(z[c] - top);  // one exp per class
+      loss += s * (top + std::log(sum) - z_y);
+      double scale = s / sum;
+      for (int64_t c = 0; c < k_; ++c) z[c] *= scale;
+      z[y] -= s;
       if (fit_intercept_)
         for (int64_t c = 0; c < k_; ++c) g[c * stride_ + d_] += z[c];
     }
