@@ -123,7 +123,16 @@ struct SgdRun {
   std::vector<double> w;
   double intercept = 0;
   int64_t epochs = 0;
+  int64_t overflow_epoch = 0;  // 1-based epoch where the weights stopped being finite; 0 if never
 };
+
+// scikit-learn's error for a run whose weights over- or underflowed (said after the parallel
+// runs, since an exception must not leave an OpenMP loop).
+void check_overflow(const SgdRun& run, std::string_view who) {
+  SOMA_CHECK(run.overflow_epoch == 0,
+             "{}: floating-point under-/overflow occurred at epoch #{}; scaling the input data (e.g. with "
+             "StandardScaler) or a smaller eta0 / larger alpha might help", who, run.overflow_epoch);
+}
 
 // scikit-learn's _plain_sgd on the rows of X [n, d] with targets y [n]; a sample's gradient is
 // weighted by weight_positive when y > 0, else weight_negative. w is kept as w_scaled * scale,
@@ -185,6 +194,9 @@ SgdRun plain_sgd(const double* X, int64_t n, int64_t d, const std::vector<double
         scale = 1.0;
       }
     }
+    bool finite = std::isfinite(intercept) && std::isfinite(scale) && std::isfinite(loss_sum);
+    for (double v : w) finite = finite && std::isfinite(v);
+    if (!finite) return {std::move(w), intercept, epoch + 1, epoch + 1};
     if (s.tol > -std::numeric_limits<double>::infinity()) {
       if (loss_sum > best_loss - s.tol * static_cast<double>(n)) ++no_improvement;
       else no_improvement = 0;
@@ -201,7 +213,7 @@ SgdRun plain_sgd(const double* X, int64_t n, int64_t d, const std::vector<double
     }
   }
   for (double& v : w) v *= scale;
-  return {std::move(w), intercept, epoch};
+  return {std::move(w), intercept, epoch, 0};
 }
 
 // A seed for class c's run from the estimator's seed (splitmix64), so runs are independent of
@@ -295,19 +307,25 @@ SGDClassifier& SGDClassifier::fit(const Tensor& X_in, const Tensor& y) {
   if (warm) coef = coef_.to_vector<double>(), intercept = intercept_.to_vector<double>();
   uint64_t seed = detail::resolve_seed(options_.random_state);
   std::vector<int64_t> epochs(rows, 0);
+  SgdRun overflow;
   // One run per class, in parallel when each is big enough to be worth a thread.
 #pragma omp parallel for schedule(dynamic) if (rows > 1 && n * d >= 50000)
   for (int64_t r = 0; r < rows; ++r) {
     int64_t positive = k == 2 ? 1 : r;
     std::vector<double> target(n);
     for (int64_t i = 0; i < n; ++i) target[i] = labels.codes[i] == positive ? 1.0 : -1.0;
-    SgdRun start{std::vector<double>(coef.begin() + r * d, coef.begin() + (r + 1) * d), intercept[r], 0};
+    SgdRun start{std::vector<double>(coef.begin() + r * d, coef.begin() + (r + 1) * d), intercept[r], 0, 0};
     SgdRun run = plain_sgd(X.data<double>(), n, d, target, class_weight[positive], k == 2 ? class_weight[0] : 1.0, s,
                            task_seed(seed, r), std::move(start));
     std::copy(run.w.begin(), run.w.end(), coef.begin() + r * d);
     intercept[r] = run.intercept;
     epochs[r] = run.epochs;
+    if (run.overflow_epoch > 0) {
+#pragma omp critical(soma_sgd_overflow)
+      if (overflow.overflow_epoch == 0 || run.overflow_epoch < overflow.overflow_epoch) overflow = run;
+    }
   }
+  check_overflow(overflow, who);
   classes_ = labels.classes;
   coef_ = from_vector(coef, {rows, d});
   intercept_ = from_vector(intercept, {rows});
@@ -418,11 +436,12 @@ SGDRegressor& SGDRegressor::fit(const Tensor& X_in, const Tensor& y_in) {
   Tensor X = detail::check_matrix(X_in, who);
   int64_t n = X.size(0), d = X.size(1);
   std::vector<double> y = detail::check_targets(y_in, n, who).to_vector<double>();
-  SgdRun start{std::vector<double>(d, 0.0), 0.0, 0};
+  SgdRun start{std::vector<double>(d, 0.0), 0.0, 0, 0};
   if (options_.warm_start && fitted() && coef_.shape() == Shape({d}))
-    start = {coef_.to_vector<double>(), intercept_.item<double>(), 0};
+    start = {coef_.to_vector<double>(), intercept_.item<double>(), 0, 0};
   SgdRun run = plain_sgd(X.data<double>(), n, d, y, 1.0, 1.0, s, task_seed(detail::resolve_seed(options_.random_state), 0),
                          std::move(start));
+  check_overflow(run, who);
   coef_ = from_vector(run.w);
   intercept_ = scalar_tensor(run.intercept, kFloat64);
   n_iter_ = run.epochs;

@@ -543,6 +543,9 @@ TEST(MlSGD, ParametersSaveAndBadInput) {
   nan_X.data<double>()[0] = std::nan("");
   EXPECT_ERROR(ml::SGDClassifier().fit(nan_X, yc()), "SGDClassifier.fit: input X contains NaN");
   EXPECT_ERROR(ml::Perceptron().fit(Xc(), full({45}, 1, kInt64)), "y has only one class");
+  // Unscaled, huge features make the steps overflow: an error, not infinite weights.
+  Tensor huge = tensor({{1e150, 1.0}, {-1e150, 2.0}, {1e150, -1.0}, {-2e150, 0.5}}, kFloat64);
+  EXPECT_ERROR(ml::SGDRegressor().fit(huge, vec({1.0, 2.0, 3.0, 4.0})), "floating-point under-/overflow occurred");
 
   auto dir = std::filesystem::temp_directory_path() / "soma_ml_linear_sgd";
   std::filesystem::create_directories(dir);
