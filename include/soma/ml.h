@@ -4,6 +4,7 @@
 #include "soma/ml/decomposition.h"
 #include "soma/ml/estimator.h"
 #include "soma/ml/gradient_boosting.h"
+#include "soma/ml/linear.h"
 #include "soma/ml/naive_bayes.h"
 #include "soma/ml/params.h"
 #include "soma/ml/persistence.h"
