@@ -19,6 +19,8 @@ std::pair<const std::string, Factory> entry(const char* name) {
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table{
       entry<GaussianNB>("GaussianNB"),
+      entry<KNeighborsClassifier>("KNeighborsClassifier"),
+      entry<KNeighborsRegressor>("KNeighborsRegressor"),
   };
   return table;
 }
