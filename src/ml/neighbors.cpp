@@ -16,7 +16,7 @@
 namespace soma::ml {
 namespace {
 
-enum class Metric { Euclidean, Manhattan, Minkowski, Cosine };
+using Metric = NeighborSearch::Metric;
 
 Metric resolve_metric(const KNeighborsOptions& o) {
   if (o.metric == "euclidean" || o.metric == "l2") return Metric::Euclidean;
@@ -109,135 +109,23 @@ void write_row(const std::vector<Candidate>& best, int64_t k, Metric metric, dou
 // exactly in float64. Any row left out has an exact distance strictly above the k-th, so the
 // result is that of a float64 computation, ties included.
 
-struct GemmProblem {
-  const double* A;            // query rows [m, d] (unit rows for cosine)
-  const double* B;            // training rows [n, d]
-  std::vector<double> a_sq;   // |a_i|²
-  std::vector<double> b_sq;   // |b_j|²
-  int64_t m, n, d;
-  bool cosine;
-};
+}  // namespace
 
-// The exact rank value of (i, j) in float64, as scikit-learn computes it.
-double exact_rd(const GemmProblem& g, int64_t i, int64_t j) {
-  const double* a = g.A + i * g.d;
-  const double* b = g.B + j * g.d;
-  double dot = 0;
-  for (int64_t t = 0; t < g.d; ++t) dot += a[t] * b[t];
-  if (g.cosine) return 1.0 - dot;
-  return (g.a_sq[i] + -2.0 * dot) + g.b_sq[j];
-}
-
-struct Screen {
-  std::vector<float> r;       // r of the candidates
-  std::vector<int64_t> index;
-  float threshold = std::numeric_limits<float>::infinity();
-  size_t cap = 0;
-};
-
-// Keeps the candidates with r <= (k-th smallest r) + margin.
-void compact(Screen& s, int64_t k, double margin) {
-  if (static_cast<int64_t>(s.r.size()) < k) return;
-  std::vector<float> sorted = s.r;
-  std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end());
-  double limit = static_cast<double>(sorted[k - 1]) + margin;
-  float t = static_cast<float>(limit);
-  if (static_cast<double>(t) < limit) t = std::nextafter(t, std::numeric_limits<float>::infinity());
-  size_t kept = 0;
-  for (size_t c = 0; c < s.r.size(); ++c)
-    if (s.r[c] <= t) {
-      s.r[kept] = s.r[c];
-      s.index[kept++] = s.index[c];
-    }
-  s.r.resize(kept);
-  s.index.resize(kept);
-  s.threshold = t;
-  if (kept * 4 > s.cap * 3) s.cap *= 2;  // many near-ties: compact less often
-}
-
-void brute_gemm(const GemmProblem& g, int64_t k, Metric metric, double p, int threads, double* out_dist,
-                int64_t* out_idx) {
-  constexpr int64_t kQueryBlock = 64, kTrainBlock = 2048;
-  const int64_t d = g.d;
-  // Scale by a power of two (exact) so that float32 neither overflows nor loses the data to
-  // underflow; ranks are unchanged.
-  double max_abs = 0;
-  for (int64_t t = 0; t < g.n * d; ++t) max_abs = std::max(max_abs, std::fabs(g.B[t]));
-  for (int64_t t = 0; t < g.m * d; ++t) max_abs = std::max(max_abs, std::fabs(g.A[t]));
-  int exponent = max_abs > 0 ? -std::ilogb(max_abs) : 0;
-  double scale2 = std::ldexp(1.0, 2 * exponent);
-  std::vector<float> B32(g.n * d), bias32(g.n);
+// The training side of the matrix-product search, prepared once at fit: the rows (unit rows for
+// cosine) in float64 and, scaled by 2^exponent and rounded, in float32.
+struct GemmCache {
+  std::vector<double> unit;     // cosine: the unit training rows [n, d]; empty otherwise
+  const double* B = nullptr;    // the rows searched (fit_X_ or unit)
+  std::vector<double> b_sq;     // |b_j|²
+  std::vector<float> B32;       // b_j * 2^exponent
+  std::vector<float> bias32;    // r's bias (|b_j|², or 1 for cosine) * 4^exponent
   double b_max = 0, bias_max = 0;
-  for (int64_t j = 0; j < g.n; ++j) {
-    for (int64_t t = 0; t < d; ++t) B32[j * d + t] = static_cast<float>(std::ldexp(g.B[j * d + t], exponent));
-    double bias = g.cosine ? 1.0 : g.b_sq[j];
-    bias32[j] = static_cast<float>(bias * scale2);
-    b_max = std::max(b_max, std::sqrt(g.b_sq[j]));
-    bias_max = std::max(bias_max, bias);
-  }
-  const double u32 = std::ldexp(1.0, -24), u64 = std::ldexp(1.0, -53);
-  const int64_t n_blocks = (g.m + kQueryBlock - 1) / kQueryBlock;
+  int exponent = 0;
+  int64_t n = 0, d = 0;
+  bool cosine = false;
+};
 
-#pragma omp parallel num_threads(threads)
-  {
-    std::vector<float> A32(kQueryBlock * d), C(kQueryBlock * kTrainBlock);
-    std::vector<Screen> screens(kQueryBlock);
-    std::vector<double> margin(kQueryBlock);
-#pragma omp for schedule(dynamic)
-    for (int64_t blk = 0; blk < n_blocks; ++blk) {
-      int64_t i0 = blk * kQueryBlock, mb = std::min(kQueryBlock, g.m - i0);
-      for (int64_t i = 0; i < mb; ++i) {
-        for (int64_t t = 0; t < d; ++t) A32[i * d + t] = static_cast<float>(std::ldexp(g.A[(i0 + i) * d + t], exponent));
-        // |r32 - r| <= u (2 |bias| + (2d + 7) |a| |b|) for the float32 GEMM and the float32
-        // sums, plus the float64 rounding of the exact value; doubled for safety.
-        double ab = std::sqrt(g.a_sq[i0 + i]) * b_max;
-        double err = u32 * (2 * bias_max + (2 * d + 7) * ab) + u64 * (4 * bias_max + (2 * d + 7) * ab);
-        margin[i] = 2.0 * (2.0 * err * scale2) + 1e-300;
-        screens[i] = Screen{};
-        screens[i].cap = static_cast<size_t>(std::max<int64_t>(2 * k, k + 64));
-        screens[i].r.reserve(screens[i].cap);
-        screens[i].index.reserve(screens[i].cap);
-      }
-      for (int64_t j0 = 0; j0 < g.n; j0 += kTrainBlock) {
-        int64_t nb = std::min(kTrainBlock, g.n - j0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(mb), static_cast<int>(nb),
-                    static_cast<int>(d), 1.0f, A32.data(), static_cast<int>(d), B32.data() + j0 * d,
-                    static_cast<int>(d), 0.0f, C.data(), static_cast<int>(nb));
-        const float* bias = bias32.data() + j0;
-        for (int64_t i = 0; i < mb; ++i) {
-          Screen& s = screens[i];
-          const float* c = C.data() + i * nb;
-          auto consider = [&](int64_t j) {
-            float r = bias[j] - 2.0f * c[j];
-            if (!(r <= s.threshold)) return;
-            s.r.push_back(r);
-            s.index.push_back(j0 + j);
-            if (s.r.size() >= s.cap) compact(s, k, margin[i]);
-          };
-          int64_t j = 0;
-          for (; j + 16 <= nb; j += 16) {
-            // Most blocks of 16 hold no candidate once the threshold has settled: test them
-            // with one vectorizable pass first.
-            float t = s.threshold;
-            bool any = false;
-            for (int64_t u = 0; u < 16; ++u) any |= (bias[j + u] - 2.0f * c[j + u]) <= t;
-            if (!any) continue;
-            for (int64_t u = 0; u < 16; ++u) consider(j + u);
-          }
-          for (; j < nb; ++j) consider(j);
-        }
-      }
-      for (int64_t i = 0; i < mb; ++i) {
-        Screen& s = screens[i];
-        compact(s, k, margin[i]);
-        std::vector<Candidate> exact(s.r.size());
-        for (size_t c = 0; c < s.r.size(); ++c) exact[c] = {exact_rd(g, i0 + i, s.index[c]), s.index[c]};
-        std::partial_sort(exact.begin(), exact.begin() + k, exact.end());
-        write_row(exact, k, metric, p, out_dist + (i0 + i) * k, out_idx + (i0 + i) * k);
-      }
-    }
-  }
-}
+namespace {
 
 std::vector<double> unit_rows(const double* X, int64_t n, int64_t d) {
   // scikit-learn's normalize: a zero row stays zero (its cosine distance to anything is 1).
@@ -260,6 +148,147 @@ std::vector<double> row_sq_norms(const double* X, int64_t n, int64_t d) {
     out[i] = s;
   }
   return out;
+}
+
+double max_abs(const double* x, int64_t count) {
+  double m = 0;
+  for (int64_t t = 0; t < count; ++t) m = std::max(m, std::fabs(x[t]));
+  return m;
+}
+
+// The scale 2^exponent brings the largest |value| into [1, 2): float32 then neither overflows
+// nor loses the data to underflow, and ranks are unchanged (the scaling is exact).
+int scale_exponent(double largest) { return largest > 0 ? -std::ilogb(largest) : 0; }
+
+std::shared_ptr<GemmCache> prepare_gemm(const double* X, int64_t n, int64_t d, bool cosine, int exponent) {
+  auto g = std::make_shared<GemmCache>();
+  g->n = n;
+  g->d = d;
+  g->cosine = cosine;
+  if (cosine) g->unit = unit_rows(X, n, d);
+  g->B = cosine ? g->unit.data() : X;
+  g->b_sq = row_sq_norms(g->B, n, d);
+  g->exponent = exponent;
+  double scale = std::ldexp(1.0, exponent), scale2 = scale * scale;
+  g->B32.resize(n * d);
+  g->bias32.resize(n);
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t t = 0; t < d; ++t) g->B32[j * d + t] = static_cast<float>(g->B[j * d + t] * scale);
+    double bias = cosine ? 1.0 : g->b_sq[j];
+    g->bias32[j] = static_cast<float>(bias * scale2);
+    g->b_max = std::max(g->b_max, std::sqrt(g->b_sq[j]));
+    g->bias_max = std::max(g->bias_max, bias);
+  }
+  return g;
+}
+
+// The exact rank value of (a, b_j) in float64, as scikit-learn computes it.
+double exact_rd(const GemmCache& g, const double* a, double a_sq, int64_t j) {
+  const double* b = g.B + j * g.d;
+  double dot = 0;
+  for (int64_t t = 0; t < g.d; ++t) dot += a[t] * b[t];
+  if (g.cosine) return 1.0 - dot;
+  return (a_sq + -2.0 * dot) + g.b_sq[j];
+}
+
+struct Screen {
+  std::vector<float> r;       // r of the candidates
+  std::vector<int64_t> index;
+  float threshold = std::numeric_limits<float>::infinity();
+  size_t cap = 0;
+};
+
+// Keeps the candidates with r <= (k-th smallest r) + margin.
+void compact(Screen& s, int64_t k, double margin, std::vector<float>& sorted) {
+  if (static_cast<int64_t>(s.r.size()) < k) return;
+  sorted.assign(s.r.begin(), s.r.end());
+  std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end());
+  double limit = static_cast<double>(sorted[k - 1]) + margin;
+  float t = static_cast<float>(limit);
+  if (static_cast<double>(t) < limit) t = std::nextafter(t, std::numeric_limits<float>::infinity());
+  size_t kept = 0;
+  for (size_t c = 0; c < s.r.size(); ++c)
+    if (s.r[c] <= t) {
+      s.r[kept] = s.r[c];
+      s.index[kept++] = s.index[c];
+    }
+  s.r.resize(kept);
+  s.index.resize(kept);
+  s.threshold = t;
+  if (kept * 4 > s.cap * 3) s.cap *= 2;  // many near-ties: compact less often
+}
+
+// Queries A [m, d] (unit rows for cosine) against the prepared training rows.
+void brute_gemm(const GemmCache& g, const double* A, int64_t m, int64_t k, Metric metric, double p, int threads,
+                double* out_dist, int64_t* out_idx) {
+  constexpr int64_t kQueryBlock = 128, kTrainBlock = 1024;
+  const int64_t d = g.d;
+  const double scale = std::ldexp(1.0, g.exponent), scale2 = scale * scale;
+  std::vector<double> a_sq = row_sq_norms(A, m, d);
+  const double u32 = std::ldexp(1.0, -24), u64 = std::ldexp(1.0, -53);
+  const int64_t n_blocks = (m + kQueryBlock - 1) / kQueryBlock;
+
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<float> A32(kQueryBlock * d), C(kQueryBlock * kTrainBlock);
+    std::vector<Screen> screens(kQueryBlock);
+    std::vector<double> margin(kQueryBlock);
+    std::vector<float> scratch;
+#pragma omp for schedule(dynamic)
+    for (int64_t blk = 0; blk < n_blocks; ++blk) {
+      int64_t i0 = blk * kQueryBlock, mb = std::min(kQueryBlock, m - i0);
+      for (int64_t i = 0; i < mb; ++i) {
+        for (int64_t t = 0; t < d; ++t) A32[i * d + t] = static_cast<float>(A[(i0 + i) * d + t] * scale);
+        // |r32 - r| <= u (2 |bias| + (2d + 7) |a| |b|) for the float32 GEMM and the float32
+        // sums, plus the float64 rounding of the exact value; doubled for safety.
+        double ab = std::sqrt(a_sq[i0 + i]) * g.b_max;
+        double err = u32 * (2 * g.bias_max + (2 * d + 7) * ab) + u64 * (4 * g.bias_max + (2 * d + 7) * ab);
+        margin[i] = 2.0 * (2.0 * err * scale2) + 1e-300;
+        screens[i] = Screen{};
+        screens[i].cap = static_cast<size_t>(k + std::max<int64_t>(k, 128));
+        screens[i].r.reserve(screens[i].cap);
+        screens[i].index.reserve(screens[i].cap);
+      }
+      for (int64_t j0 = 0; j0 < g.n; j0 += kTrainBlock) {
+        int64_t nb = std::min(kTrainBlock, g.n - j0);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(mb), static_cast<int>(nb),
+                    static_cast<int>(d), 1.0f, A32.data(), static_cast<int>(d), g.B32.data() + j0 * d,
+                    static_cast<int>(d), 0.0f, C.data(), static_cast<int>(nb));
+        const float* bias = g.bias32.data() + j0;
+        for (int64_t i = 0; i < mb; ++i) {
+          Screen& s = screens[i];
+          const float* c = C.data() + i * nb;
+          auto consider = [&](int64_t j) {
+            float r = bias[j] - 2.0f * c[j];
+            if (!(r <= s.threshold)) return;
+            s.r.push_back(r);
+            s.index.push_back(j0 + j);
+            if (s.r.size() >= s.cap) compact(s, k, margin[i], scratch);
+          };
+          int64_t j = 0;
+          for (; j + 16 <= nb; j += 16) {
+            // Most blocks of 16 hold no candidate once the threshold has settled: test them
+            // with one vectorizable pass first.
+            float t = s.threshold;
+            bool any = false;
+            for (int64_t u = 0; u < 16; ++u) any |= (bias[j + u] - 2.0f * c[j + u]) <= t;
+            if (!any) continue;
+            for (int64_t u = 0; u < 16; ++u) consider(j + u);
+          }
+          for (; j < nb; ++j) consider(j);
+        }
+      }
+      for (int64_t i = 0; i < mb; ++i) {
+        Screen& s = screens[i];
+        compact(s, k, margin[i], scratch);
+        std::vector<Candidate> exact(s.r.size());
+        const double* a = A + (i0 + i) * d;
+        for (size_t c = 0; c < s.r.size(); ++c) exact[c] = {exact_rd(g, a, a_sq[i0 + i], s.index[c]), s.index[c]};
+        std::partial_sort(exact.begin(), exact.begin() + k, exact.end());
+        write_row(exact, k, metric, p, out_dist + (i0 + i) * k, out_idx + (i0 + i) * k);
+      }
+    }
+  }
 }
 
 // Brute force with a direct distance (Manhattan, Minkowski).
@@ -289,7 +318,9 @@ double box_rdist(const double* x, const double* lo, const double* hi, int64_t d,
 
 void NeighborSearch::build(const Tensor& X, const KNeighborsOptions& o, std::string_view who) {
   fit_X_ = X;
-  Metric metric = resolve_metric(o);
+  metric_ = resolve_metric(o);
+  p_ = o.p;
+  Metric metric = metric_;
   int64_t n = X.size(0), d = X.size(1);
   const std::string& algorithm = o.algorithm;
   if (algorithm == "brute") {
@@ -305,7 +336,13 @@ void NeighborSearch::build(const Tensor& X, const KNeighborsOptions& o, std::str
   order_.clear();
   nodes_.clear();
   bounds_.clear();
+  gemm_.reset();
   if (method_ == "kd_tree") build_tree(o.leaf_size);
+  if (method_ == "brute" && (metric == Metric::Euclidean || metric == Metric::Cosine)) {
+    const double* x = X.data<double>();
+    bool cosine = metric == Metric::Cosine;
+    gemm_ = prepare_gemm(x, n, d, cosine, scale_exponent(cosine ? 1.0 : max_abs(x, n * d)));
+  }
 }
 
 void NeighborSearch::build_tree(int64_t leaf_size) {
@@ -350,8 +387,8 @@ void NeighborSearch::build_tree(int64_t leaf_size) {
 
 NeighborSearch::Result NeighborSearch::query(const Tensor& Q, int64_t k, bool exclude_self,
                                              const KNeighborsOptions& o) const {
-  Metric metric = resolve_metric(o);
-  double p = o.p;
+  Metric metric = metric_;
+  double p = p_;
   int threads = resolve_threads(o.n_jobs);
   int64_t m = Q.size(0), d = Q.size(1), n = size();
   int64_t kq = exclude_self ? k + 1 : k;
@@ -359,18 +396,19 @@ NeighborSearch::Result NeighborSearch::query(const Tensor& Q, int64_t k, bool ex
   std::vector<int64_t> idx(m * kq);
   const double* q = Q.data<double>();
   const double* x = fit_X_.data<double>();
-  if (method_ == "brute" && (metric == Metric::Euclidean || metric == Metric::Cosine)) {
-    GemmProblem g{q, x, {}, {}, m, n, d, metric == Metric::Cosine};
-    std::vector<double> qa, xb;
-    if (g.cosine) {
-      qa = unit_rows(q, m, d);
-      xb = unit_rows(x, n, d);
-      g.A = qa.data();
-      g.B = xb.data();
+  if (gemm_) {
+    std::vector<double> unit;
+    if (gemm_->cosine) unit = unit_rows(q, m, d);
+    const double* a = gemm_->cosine ? unit.data() : q;
+    // Queries far larger than the training rows would overflow float32 at the training rows'
+    // scale: prepare the training side again at a scale that fits both.
+    double largest = gemm_->cosine ? 1.0 : std::max(max_abs(a, m * d), max_abs(x, n * d));
+    if (scale_exponent(largest) < gemm_->exponent) {
+      auto wider = prepare_gemm(x, n, d, gemm_->cosine, scale_exponent(largest));
+      brute_gemm(*wider, a, m, kq, metric, p, threads, dist.data(), idx.data());
+    } else {
+      brute_gemm(*gemm_, a, m, kq, metric, p, threads, dist.data(), idx.data());
     }
-    g.a_sq = row_sq_norms(g.A, m, d);
-    g.b_sq = row_sq_norms(g.B, n, d);
-    brute_gemm(g, kq, metric, p, threads, dist.data(), idx.data());
   } else if (method_ == "brute") {
     brute_direct(q, m, x, n, d, kq, metric, p, threads, dist.data(), idx.data());
   } else {
@@ -512,15 +550,6 @@ void KNeighborsClassifier::load_fitted_state(const StateDict& state) {
   // The search structure is not saved: it is rebuilt from the loaded rows.
   search_.build(search_.fit_X_, options_, "KNeighborsClassifier.load");
   n_samples_fit_ = search_.size();
-}
-
-std::string KNeighborsClassifier::effective_metric() const {
-  switch (resolve_metric(options_)) {
-    case Metric::Euclidean: return "euclidean";
-    case Metric::Manhattan: return "manhattan";
-    case Metric::Cosine: return "cosine";
-    default: return "minkowski";
-  }
 }
 
 KNeighborsClassifier& KNeighborsClassifier::fit(const Tensor& X_in, const Tensor& y) {

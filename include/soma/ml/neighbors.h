@@ -20,6 +20,7 @@
 // heap happens to keep (an order that depends on its chunking and thread count, neither the
 // lower nor the first indices), so rows tied exactly at the k-th distance may differ. Left out: metric_params, callable weights and metrics,
 // 'precomputed', radius queries, multi-output y (y must be 1-D).
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -40,8 +41,11 @@ struct KNeighborsOptions {
 };
 
 // The search structure shared by the classifier and the regressor (not an estimator).
+struct GemmCache;
+
 class NeighborSearch {
  public:
+  enum class Metric { Euclidean, Manhattan, Minkowski, Cosine };
   struct Result {
     Tensor distances;  // float64 [m, k], ascending per row
     Tensor indices;    // int64 [m, k], training row indices
@@ -63,6 +67,9 @@ class NeighborSearch {
   };
   void build_tree(int64_t leaf_size);
   std::string method_;
+  Metric metric_ = Metric::Euclidean;  // as resolved at fit (scikit-learn's effective_metric_)
+  double p_ = 2;
+  std::shared_ptr<const GemmCache> gemm_;  // the brute force's prepared training rows
   std::vector<int64_t> order_;   // training rows in tree order
   std::vector<Node> nodes_;
   std::vector<double> bounds_;   // per node: d lower bounds then d upper bounds
@@ -81,7 +88,6 @@ class KNeighborsClassifier : public Cloneable<KNeighborsClassifier, Classifier> 
 
   Tensor _y;                    // int64 [n_samples_fit]: class codes (indices into classes_)
   int64_t n_samples_fit_ = 0;
-  std::string effective_metric() const;
   void load_fitted_state(const StateDict& state) override;
 
  protected:
