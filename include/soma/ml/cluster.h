@@ -1,0 +1,71 @@
+#pragma once
+// Clustering (scikit-learn's sklearn.cluster).
+//
+//   ml::KMeans kmeans({.n_clusters = 10, .random_state = 0});
+//   Tensor labels = kmeans.fit_predict(X);       // int64 [n]
+//   Tensor distances = kmeans.transform(X);      // float64 [n, 10]
+#include <optional>
+#include <string>
+
+#include "soma/ml/estimator.h"
+
+namespace soma::ml {
+
+// k-means: k centers minimizing the within-cluster sum of squared distances (inertia_), by
+// Lloyd's iterations from n_init seedings, keeping the best. As scikit-learn 1.2: 'k-means++'
+// seeds greedily (2 + log(k) candidates per center, the one that lowers the potential most), the
+// data is centered before the iterations, and tol is relative to the mean feature variance
+// (converged when the centers' total squared shift is at most tol * mean variance, or when no
+// label changes). n_init 'auto' means 1 for 'k-means++' and 10 for 'random' (scikit-learn 1.4).
+// algorithm 'elkan' gives the same clustering as 'lloyd' (Elkan's method only skips distance
+// computations that cannot change a label) and runs the Lloyd iterations here; 'auto' and 'full'
+// are 1.2's deprecated spellings of 'lloyd'. Left out: init as an array or a callable,
+// sample_weight. verbose is accepted and ignored.
+//
+// The random draws come from random_state (one stream per seeding), so a fixed random_state
+// gives the same centers for any thread count; they are not NumPy's draws, so the centers are
+// not scikit-learn's bit for bit (compare inertia_).
+struct KMeansOptions {
+  int64_t n_clusters = 8;
+  std::string init = "k-means++";   // 'k-means++' | 'random'
+  ParamValue n_init = int64_t{10};  // an int >= 1 or 'auto'
+  int64_t max_iter = 300;
+  double tol = 1e-4;
+  int64_t verbose = 0;
+  std::optional<int64_t> random_state = std::nullopt;
+  bool copy_x = true;
+  std::string algorithm = "lloyd";  // 'lloyd' | 'elkan' ('auto', 'full': 'lloyd')
+};
+
+class KMeans : public Cloneable<KMeans, Clusterer> {
+ public:
+  explicit KMeans(KMeansOptions options = {}) : options_(std::move(options)) {}
+  std::string_view name() const override { return "KMeans"; }
+  // y is ignored.
+  KMeans& fit(const Tensor& X, const Tensor& y = Tensor()) override;
+  // The index of the nearest center, int64 [n].
+  Tensor predict(const Tensor& X) const override;
+  // Euclidean distances to the centers, float64 [n, n_clusters].
+  Tensor transform(const Tensor& X) const;
+  Tensor fit_transform(const Tensor& X);
+  // Minus the inertia of X against the centers (larger is better); y is ignored.
+  double score(const Tensor& X, const Tensor& y = Tensor()) const override;
+
+  // Adds the scalars inertia_ and n_iter_ to the saved arrays.
+  StateDict fitted_state() const override;
+  void load_fitted_state(const StateDict& state) override;
+
+  Tensor cluster_centers_;  // float64 [n_clusters, n_features]
+  double inertia_ = 0;      // sum of squared distances of the training rows to their centers
+  int64_t n_iter_ = 0;      // Lloyd iterations of the best run
+
+ protected:
+  void visit_params(ParamVisitor& v) override;
+  void visit_fitted(const std::function<void(const char*, Tensor&)>& visit) override;
+  void check_fitted_state() const override;
+
+ private:
+  KMeansOptions options_;
+};
+
+}  // namespace soma::ml
