@@ -6,3 +6,4 @@
 #include "soma/ml/neighbors.h"
 #include "soma/ml/params.h"
 #include "soma/ml/persistence.h"
+#include "soma/ml/preprocessing.h"

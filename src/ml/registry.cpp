@@ -22,6 +22,12 @@ const std::map<std::string, Factory>& registry() {
       entry<KMeans>("KMeans"),
       entry<KNeighborsClassifier>("KNeighborsClassifier"),
       entry<KNeighborsRegressor>("KNeighborsRegressor"),
+      entry<LabelEncoder>("LabelEncoder"),
+      entry<MinMaxScaler>("MinMaxScaler"),
+      entry<OneHotEncoder>("OneHotEncoder"),
+      entry<PolynomialFeatures>("PolynomialFeatures"),
+      entry<SimpleImputer>("SimpleImputer"),
+      entry<StandardScaler>("StandardScaler"),
   };
   return table;
 }
