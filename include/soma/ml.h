@@ -6,4 +6,5 @@
 #include "soma/ml/neighbors.h"
 #include "soma/ml/params.h"
 #include "soma/ml/persistence.h"
+#include "soma/ml/pipeline.h"
 #include "soma/ml/preprocessing.h"

@@ -25,6 +25,7 @@ const std::map<std::string, Factory>& registry() {
       entry<LabelEncoder>("LabelEncoder"),
       entry<MinMaxScaler>("MinMaxScaler"),
       entry<OneHotEncoder>("OneHotEncoder"),
+      entry<Pipeline>("Pipeline"),
       entry<PolynomialFeatures>("PolynomialFeatures"),
       entry<SimpleImputer>("SimpleImputer"),
       entry<StandardScaler>("StandardScaler"),
