@@ -23,3 +23,15 @@ emit("kOverlap", Y)
 for k in (4, 8):
     emit(f"kOverlapInertia{k}", [KMeans(n_clusters=k, n_init=10, random_state=0).fit(Y).inertia_])
 emit("kOverlapInertiaRandom", [KMeans(n_clusters=8, init="random", n_init=10, random_state=0).fit(Y).inertia_])
+
+from sklearn.cluster import DBSCAN
+
+# DBSCAN: two dense groups, a bridge of border rows and noise.
+rng = np.random.RandomState(3)
+D = np.vstack([rng.normal(0, 0.3, size=(15, 2)), rng.normal(3, 0.3, size=(15, 2)), rng.uniform(-2, 5, size=(10, 2))])
+emit("kDensity", D)
+for name, kwargs in [("Default", {}), ("Manhattan", {"metric": "manhattan", "eps": 0.6, "min_samples": 4}),
+                     ("Minkowski3", {"metric": "minkowski", "p": 3, "eps": 0.4, "min_samples": 3})]:
+    db = DBSCAN(**kwargs).fit(D)
+    emit(f"kDb{name}Labels", db.labels_)
+    emit(f"kDb{name}Core", db.core_sample_indices_)

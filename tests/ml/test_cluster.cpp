@@ -25,6 +25,13 @@ const std::vector<double> kOverlap = {-3.0339053061877186, 2.7160785858457226, -
 const std::vector<double> kOverlapInertia4 = {5084.191473162891};
 const std::vector<double> kOverlapInertia8 = {2631.443904067366};
 const std::vector<double> kOverlapInertiaRandom = {2654.3677219379488};
+const std::vector<double> kDensity = {0.5365885420290956, 0.1309529551535968, 0.028949240421602587, -0.5590478110093472, -0.08321646075431971, -0.10642769378069603, -0.02482244444473793, -0.1881002030471542, -0.013145450692778471, -0.1431654091078508, -0.39415942600880466, 0.26538671414987536, 0.26439541266225897, 0.5128719190958845, 0.015010092653058062, -0.12140322438026725, -0.16360798428585913, -0.4639431946748905, 0.294710230277448, -0.3303202890334427, -0.35551395810605185, -0.06169496982676232, 0.44584450652237706, 0.0710148801680737, -0.3071355419779404, -0.2138979600336148, 0.18757348984884878, -0.048154008956077174, -0.230650905095769, -0.06900921668338171, 3.223516879921611, 3.5928332349378906, 2.626763001313219, 2.8120749266434895, 2.758870171627027, 2.274275048046399, 2.7228623934912637, 2.6928372717471487, 3.3371933876872406, 2.96042573015973, 2.513014366249426, 3.1940026356810516, 2.8931187721659763, 2.4770576889139626, 2.82100510749474, 2.823421686093527, 2.73783531067131, 3.008914144608305, 2.325522669727018, 2.919671440546183, 3.3039550325659484, 3.255839352286245, 3.3324562499804977, 3.3358171965956673, 3.4462629395977618, 2.6645097946798906, 3.2537500221171545, 2.441733141317366, 2.8191344687978344, 2.425658386978256, -1.5692974841904253, -0.3012720447096331, 4.801218243214974, -0.3859105695144822, 2.8403425766313113, 2.553338007496177, 3.0675739760623753, 1.325620274441019, 2.1766464222130395, -1.5312140324702157, -1.492065035244366, -0.6071678159204517, -0.9369730209402127, -1.2992695879298872, -1.0949429477380208, 1.8729441226535744, -0.6852962255328523, 4.664708701218458, 2.7712824516519863, 1.7871377135183986};
+const std::vector<double> kDbDefaultLabels = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 1.0, 1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, 1.0};
+const std::vector<double> kDbDefaultCore = {1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 17.0, 18.0, 20.0, 21.0, 22.0, 23.0, 24.0, 28.0, 29.0, 32.0};
+const std::vector<double> kDbManhattanLabels = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, 1.0};
+const std::vector<double> kDbManhattanCore = {1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 28.0, 29.0, 32.0};
+const std::vector<double> kDbMinkowski3Labels = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0};
+const std::vector<double> kDbMinkowski3Core = {0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 32.0};
 Tensor mat(const std::vector<double>& v, int64_t cols) {
   return from_vector(v, {static_cast<int64_t>(v.size()) / cols, cols});
 }
@@ -149,6 +156,54 @@ TEST(MlKMeans, SaveAndLoad) {
   bad["cluster_centers_"] = full({3, 2}, std::numeric_limits<double>::infinity(), kFloat64);
   EXPECT_ERROR(target.load_fitted_state(bad), "cluster_centers_ must be finite");
   std::filesystem::remove_all(dir);
+}
+
+TEST(MlDBSCAN, MatchesScikitLearn) {
+  Tensor D = mat(kDensity, 2);
+  struct Case {
+    ml::DBSCANOptions options;
+    const std::vector<double>& labels;
+    const std::vector<double>& core;
+  };
+  std::vector<Case> cases{{{}, kDbDefaultLabels, kDbDefaultCore},
+                          {{.eps = 0.6, .min_samples = 4, .metric = "manhattan"}, kDbManhattanLabels, kDbManhattanCore},
+                          {{.eps = 0.4, .min_samples = 3, .metric = "minkowski", .p = 3.0}, kDbMinkowski3Labels,
+                           kDbMinkowski3Core}};
+  for (const Case& c : cases) {
+    ml::DBSCAN db(c.options);
+    std::vector<int64_t> labels = db.fit_predict(D).to_vector<int64_t>();
+    EXPECT_EQ(labels, std::vector<int64_t>(c.labels.begin(), c.labels.end()));
+    std::vector<int64_t> core = db.core_sample_indices_.to_vector<int64_t>();
+    EXPECT_EQ(core, std::vector<int64_t>(c.core.begin(), c.core.end()));
+    ASSERT_EQ(db.components_.size(0), static_cast<int64_t>(core.size()));
+    EXPECT_EQ(db.components_.narrow(0, 0, 1).to_vector<double>(), D.narrow(0, core[0], 1).contiguous().to_vector<double>());
+  }
+}
+
+TEST(MlDBSCAN, SaveLoadAndBadInput) {
+  Tensor D = mat(kDensity, 2);
+  ml::DBSCAN db;
+  EXPECT_ERROR(db.predict(D), "there is no predict");
+  EXPECT_ERROR(db.set_param("eps", 0.0), "parameter 'eps' must be a float in (0.0, inf)");
+  EXPECT_ERROR(db.set_param("metric", std::string("cosine")), "parameter 'metric' must be one of");
+  db.fit(D);
+  StateDict state = db.fitted_state();
+  ml::DBSCAN target;
+  target.load_fitted_state(state);
+  EXPECT_EQ(target.labels_.to_vector<int64_t>(), db.labels_.to_vector<int64_t>());
+  StateDict bad = state;
+  bad["core_sample_indices_"] = tensor({0, 99}, kInt64);
+  EXPECT_ERROR(target.load_fitted_state(bad), "core_sample_indices_ holds 99 outside [0, 40)");
+  bad = state;
+  bad["labels_"] = full({40}, -2, kInt64);
+  EXPECT_ERROR(target.load_fitted_state(bad), "labels_ holds -2 outside [-1, 40)");
+  // Every row alone (min_samples larger than any neighbourhood): all noise.
+  ml::DBSCAN sparse({.eps = 1e-9, .min_samples = 2});
+  EXPECT_EQ(sparse.fit_predict(D).to_vector<int64_t>(), std::vector<int64_t>(40, -1));
+  EXPECT_EQ(sparse.core_sample_indices_.size(0), 0);
+  Tensor nan_D = D.clone();
+  nan_D.data<double>()[0] = std::nan("");
+  EXPECT_ERROR(db.fit(nan_D), "input X contains NaN");
 }
 
 TEST(MlKMeans, BadInput) {

@@ -68,4 +68,40 @@ class KMeans : public Cloneable<KMeans, Clusterer> {
   KMeansOptions options_;
 };
 
+// Density-based clustering: a row with at least min_samples rows (itself included) within eps
+// is a core sample; clusters are the core samples connected through such neighbourhoods plus
+// the rows within eps of them (a border row joins the first cluster, in row order, that reaches
+// it); the rest is noise, label -1. As scikit-learn, DBSCAN has no predict (use fit_predict).
+// algorithm, leaf_size and n_jobs are accepted; the neighbourhoods are found by a parallel
+// brute force. Left out: metric_params, sample_weight, metrics other than the Minkowski family.
+struct DBSCANOptions {
+  double eps = 0.5;
+  int64_t min_samples = 5;
+  std::string metric = "euclidean";  // 'euclidean' | 'manhattan' | 'minkowski' (with p)
+  std::string algorithm = "auto";
+  int64_t leaf_size = 30;
+  std::optional<double> p = std::nullopt;  // the Minkowski power (None: 2)
+  std::optional<int64_t> n_jobs = std::nullopt;
+};
+
+class DBSCAN : public Cloneable<DBSCAN, Clusterer> {
+ public:
+  explicit DBSCAN(DBSCANOptions options = {}) : options_(std::move(options)) {}
+  std::string_view name() const override { return "DBSCAN"; }
+  DBSCAN& fit(const Tensor& X, const Tensor& y = Tensor()) override;
+  Tensor predict(const Tensor& X) const override;       // throws: use fit_predict
+  double score(const Tensor& X, const Tensor& y) const override;  // throws
+
+  Tensor core_sample_indices_;  // int64 [n_core], ascending
+  Tensor components_;           // float64 [n_core, n_features]: the core samples
+
+ protected:
+  void visit_params(ParamVisitor& v) override;
+  void visit_fitted(const std::function<void(const char*, Tensor&)>& visit) override;
+  void check_fitted_state() const override;
+
+ private:
+  DBSCANOptions options_;
+};
+
 }  // namespace soma::ml
