@@ -2,6 +2,7 @@
 // Classic machine learning with scikit-learn's interface (see soma/ml/estimator.h).
 #include "soma/ml/cluster.h"
 #include "soma/ml/estimator.h"
+#include "soma/ml/mixture.h"
 #include "soma/ml/naive_bayes.h"
 #include "soma/ml/neighbors.h"
 #include "soma/ml/params.h"

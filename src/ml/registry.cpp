@@ -19,6 +19,7 @@ std::pair<const std::string, Factory> entry(const char* name) {
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table{
       entry<DBSCAN>("DBSCAN"),
+      entry<GaussianMixture>("GaussianMixture"),
       entry<GaussianNB>("GaussianNB"),
       entry<KMeans>("KMeans"),
       entry<KNeighborsClassifier>("KNeighborsClassifier"),
