@@ -19,6 +19,8 @@ namespace {
 
 constexpr int64_t kChunk = 256;  // rows per task: the unit of parallel work and of summation order
 
+constexpr int64_t kDirectCenters = 16;  // up to this many centers, distances without GEMM
+
 int64_t n_chunks(int64_t n) { return (n + kChunk - 1) / kChunk; }
 
 // A uniform double in [0, 1) from 53 random bits (the same on every standard library).
@@ -32,10 +34,25 @@ uint64_t task_seed(uint64_t seed, uint64_t task) {
   return z ^ (z >> 31);
 }
 
-double sq_dist(const double* a, const double* b, int64_t d) {
-  double s = 0;
-  for (int64_t t = 0; t < d; ++t) s += (a[t] - b[t]) * (a[t] - b[t]);
+// Σ f(a_t, b_t) with 8 partial sums, which the compiler keeps in vector registers (a single
+// running sum would serialize the additions). Always the same order: deterministic.
+template <class F>
+double sum8(const double* a, const double* b, int64_t d, F f) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t t = 0;
+  for (; t + 8 <= d; t += 8)
+    for (int u = 0; u < 8; ++u) acc[u] += f(a[t + u], b[t + u]);
+  double s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; t < d; ++t) s += f(a[t], b[t]);
   return s;
+}
+
+double sq_dist(const double* a, const double* b, int64_t d) {
+  return sum8(a, b, d, [](double x, double y) { return (x - y) * (x - y); });
+}
+
+double dot(const double* a, const double* b, int64_t d) {
+  return sum8(a, b, d, [](double x, double y) { return x * y; });
 }
 
 // Sum of per-chunk values in chunk order: the same total for any thread count.
@@ -117,7 +134,7 @@ void assign(const Data& data, const std::vector<double>& centers, int64_t k, std
             std::vector<double>* sums, std::vector<double>* counts) {
   const int64_t n = data.n, d = data.d, chunks = n_chunks(n);
   std::vector<double> c_sq(k);
-  for (int64_t c = 0; c < k; ++c) c_sq[c] = std::inner_product(&centers[c * d], &centers[c * d] + d, &centers[c * d], 0.0);
+  for (int64_t c = 0; c < k; ++c) c_sq[c] = dot(&centers[c * d], &centers[c * d], d);
   std::vector<double> partial_sums(sums ? chunks * k * d : 0), partial_counts(sums ? chunks * k : 0);
 #pragma omp parallel
   {
@@ -125,9 +142,15 @@ void assign(const Data& data, const std::vector<double>& centers, int64_t k, std
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < chunks; ++b) {
       int64_t i0 = b * kChunk, rows = std::min(kChunk, n - i0);
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(k),
-                  static_cast<int>(d), 1.0, data.x + i0 * d, static_cast<int>(d), centers.data(), static_cast<int>(d),
-                  0.0, dots.data(), static_cast<int>(k));
+      if (k <= kDirectCenters) {
+        // Few centers: a GEMM would spend more time packing the rows than multiplying.
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < k; ++c) dots[r * k + c] = dot(data.x + (i0 + r) * d, &centers[c * d], d);
+      } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(k),
+                    static_cast<int>(d), 1.0, data.x + i0 * d, static_cast<int>(d), centers.data(),
+                    static_cast<int>(d), 0.0, dots.data(), static_cast<int>(k));
+      }
       for (int64_t r = 0; r < rows; ++r) {
         int64_t best = 0;
         double best_value = std::numeric_limits<double>::infinity();
