@@ -405,6 +405,252 @@ double KMeans::score(const Tensor& X_in, const Tensor&) const {
   return -std::accumulate(rows.begin(), rows.end(), 0.0);
 }
 
+// ---- MiniBatchKMeans ------------------------------------------------------------------------
+
+namespace {
+
+std::vector<double> gather_rows(const double* x, int64_t d, const std::vector<int64_t>& rows) {
+  std::vector<double> out(rows.size() * d);
+  for (size_t r = 0; r < rows.size(); ++r) std::copy_n(x + rows[r] * d, d, out.begin() + r * d);
+  return out;
+}
+
+int64_t resolve_n_init(const ParamValue& n_init, const std::string& init, int64_t for_random) {
+  if (const auto* v = std::get_if<int64_t>(&n_init)) return *v;
+  return init == "k-means++" ? 1 : for_random;  // 'auto', as scikit-learn 1.4
+}
+
+// Rows drawn uniformly with replacement.
+std::vector<int64_t> draw_rows(int64_t n, int64_t count, std::mt19937_64& gen) {
+  std::vector<int64_t> rows(count);
+  for (int64_t& r : rows) r = std::min(n - 1, static_cast<int64_t>(uniform01(gen) * static_cast<double>(n)));
+  return rows;
+}
+
+// One mini-batch step (scikit-learn's _mini_batch_step): labels the batch with the current
+// centers, moves each chosen center to the weighted mean of what it has seen, and, when asked,
+// moves centers chosen far less than the most chosen one onto random batch rows. Returns the
+// batch inertia (against the centers before the step).
+double mini_batch_step(const Data& batch, std::vector<double>& centers, std::vector<double>& weight_sums, int64_t k,
+                       bool reassign, double reassignment_ratio, std::mt19937_64& gen) {
+  const int64_t n = batch.n, d = batch.d;
+  std::vector<int64_t> labels(n);
+  std::vector<double> sums, counts;
+  assign(batch, centers, k, labels, &sums, &counts);
+  double inertia = total_inertia(batch, centers, labels);
+  for (int64_t c = 0; c < k; ++c) {
+    if (counts[c] == 0) continue;
+    double total = weight_sums[c] + counts[c];
+    for (int64_t t = 0; t < d; ++t) centers[c * d + t] = (centers[c * d + t] * weight_sums[c] + sums[c * d + t]) / total;
+    weight_sums[c] = total;
+  }
+  if (!reassign) return inertia;
+  double top = *std::max_element(weight_sums.begin(), weight_sums.end());
+  std::vector<char> move(k);
+  for (int64_t c = 0; c < k; ++c) move[c] = weight_sums[c] < reassignment_ratio * top;
+  // Never more than half the batch: keep the most chosen of the candidates.
+  int64_t limit = n / 2, moving = std::count(move.begin(), move.end(), 1);
+  if (moving > limit) {
+    std::vector<int64_t> order(k);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return weight_sums[a] < weight_sums[b]; });
+    for (int64_t r = limit; r < k; ++r) move[order[r]] = 0;
+    moving = limit;
+  }
+  if (moving == 0) return inertia;
+  double kept_min = std::numeric_limits<double>::infinity();
+  for (int64_t c = 0; c < k; ++c)
+    if (!move[c]) kept_min = std::min(kept_min, weight_sums[c]);
+  // Distinct batch rows for the moved centers (a partial shuffle).
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  int64_t next = 0;
+  for (int64_t c = 0; c < k; ++c) {
+    if (!move[c]) continue;
+    int64_t j = next + static_cast<int64_t>(uniform01(gen) * static_cast<double>(n - next));
+    std::swap(order[next], order[j]);
+    std::copy_n(batch.x + order[next++] * d, d, centers.begin() + c * d);
+    weight_sums[c] = kept_min;
+  }
+  return inertia;
+}
+
+}  // namespace
+
+void MiniBatchKMeans::visit_params(ParamVisitor& v) {
+  v.visit("n_clusters", &options_.n_clusters, int_in(at_least(1)));
+  v.visit("init", &options_.init, one_of({"k-means++", "random"}));
+  v.visit("max_iter", &options_.max_iter, int_in(at_least(0)));
+  v.visit("batch_size", &options_.batch_size, int_in(at_least(1)));
+  v.visit("verbose", &options_.verbose, int_in(at_least(0)));
+  v.visit("compute_labels", &options_.compute_labels, boolean());
+  v.visit("random_state", &options_.random_state, int_or_none({}));
+  v.visit("tol", &options_.tol, real_in(at_least(0)));
+  v.visit("max_no_improvement", &options_.max_no_improvement, int_or_none(at_least(0)));
+  v.visit("init_size", &options_.init_size, int_or_none(at_least(1)));
+  Constraint n_init = int_in(at_least(1));
+  n_init.options = {"auto"};
+  v.visit("n_init", &options_.n_init, n_init);
+  v.visit("reassignment_ratio", &options_.reassignment_ratio, real_in(at_least(0)));
+}
+
+void MiniBatchKMeans::visit_fitted(const std::function<void(const char*, Tensor&)>& visit) {
+  visit("cluster_centers_", cluster_centers_);
+  visit("labels_", labels_);
+}
+
+StateDict MiniBatchKMeans::fitted_state() const {
+  StateDict state = Clusterer::fitted_state();
+  state["inertia_"] = scalar_tensor(inertia_, kFloat64);
+  state["n_iter_"] = scalar_tensor(n_iter_, kInt64);
+  state["n_steps_"] = scalar_tensor(n_steps_, kInt64);
+  return state;
+}
+
+void MiniBatchKMeans::load_fitted_state(const StateDict& state) {
+  StateDict arrays = state;
+  auto take = [&](const char* key, DType dtype) {
+    auto it = arrays.find(key);
+    SOMA_CHECK(it != arrays.end() && it->second.dim() == 0 && it->second.dtype() == dtype,
+               "MiniBatchKMeans: the saved state needs a scalar '{}'", key);
+    Tensor t = it->second;
+    arrays.erase(it);
+    return t;
+  };
+  double inertia = take("inertia_", kFloat64).item<double>();
+  int64_t n_iter = take("n_iter_", kInt64).item<int64_t>();
+  int64_t n_steps = take("n_steps_", kInt64).item<int64_t>();
+  Clusterer::load_fitted_state(arrays);
+  inertia_ = inertia;
+  n_iter_ = n_iter;
+  n_steps_ = n_steps;
+}
+
+void MiniBatchKMeans::check_fitted_state() const {
+  int64_t k = options_.n_clusters;
+  SOMA_CHECK(cluster_centers_.dtype() == kFloat64 && cluster_centers_.shape() == Shape({k, n_features_in_}),
+             "MiniBatchKMeans: cluster_centers_ must be float64 [{}, {}]", k, n_features_in_);
+  for (double v : cluster_centers_.to_vector<double>())
+    SOMA_CHECK(std::isfinite(v), "MiniBatchKMeans: cluster_centers_ must be finite");
+  SOMA_CHECK(labels_.dtype() == kInt64 && labels_.dim() == 1, "MiniBatchKMeans: labels_ must be int64 [n_samples]");
+  for (int64_t l : labels_.to_vector<int64_t>())
+    SOMA_CHECK(l >= 0 && l < k, "MiniBatchKMeans: labels_ holds {} outside [0, {})", l, k);
+}
+
+MiniBatchKMeans& MiniBatchKMeans::fit(const Tensor& X_in, const Tensor&) {
+  Tensor X = detail::check_matrix(X_in, "MiniBatchKMeans.fit");
+  const int64_t n = X.size(0), d = X.size(1), k = options_.n_clusters;
+  SOMA_CHECK(n >= k, "MiniBatchKMeans.fit: n_samples={} should be >= n_clusters={}", n, k);
+  const double* x = X.data<double>();
+  const int64_t batch_size = std::min(options_.batch_size, n);
+  int64_t init_size = options_.init_size.value_or(3 * batch_size);
+  if (init_size < k) init_size = 3 * k;
+  init_size = std::min(init_size, n);
+  double tol = 0;
+  if (options_.tol > 0) {
+    std::vector<double> mean(d, 0.0), var(d, 0.0);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t t = 0; t < d; ++t) mean[t] += x[i * d + t] / static_cast<double>(n);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t t = 0; t < d; ++t) var[t] += (x[i * d + t] - mean[t]) * (x[i * d + t] - mean[t]);
+    tol = options_.tol * std::accumulate(var.begin(), var.end(), 0.0) / static_cast<double>(n * d);
+  }
+  std::mt19937_64 gen(task_seed(detail::resolve_seed(options_.random_state), 0));
+
+  // Seedings on one random subset; the best by its inertia on that subset.
+  std::vector<double> init_rows = gather_rows(x, d, draw_rows(n, init_size, gen));
+  Data init_data{init_rows.data(), init_size, d, {}};
+  std::vector<double> centers;
+  double best_inertia = std::numeric_limits<double>::infinity();
+  const int64_t n_init = resolve_n_init(options_.n_init, options_.init, 3);
+  for (int64_t run = 0; run < n_init; ++run) {
+    std::vector<double> candidate =
+        options_.init == "k-means++" ? kmeans_plus_plus(init_data, k, gen) : random_rows(init_data, k, gen);
+    std::vector<int64_t> labels(init_size);
+    assign(init_data, candidate, k, labels, nullptr, nullptr);
+    double inertia = total_inertia(init_data, candidate, labels);
+    if (inertia < best_inertia) {
+      best_inertia = inertia;
+      centers = std::move(candidate);
+    }
+  }
+
+  std::vector<double> weight_sums(k, 0.0);
+  const int64_t n_steps = options_.max_iter * n / batch_size;
+  const double alpha = std::min(1.0, 2.0 * static_cast<double>(batch_size) / static_cast<double>(n + 1));
+  double ewa = 0, ewa_min = std::numeric_limits<double>::infinity();
+  int64_t no_improvement = 0, since_reassign = 0, step = 0;
+  for (; step < n_steps; ++step) {
+    std::vector<double> batch_rows = gather_rows(x, d, draw_rows(n, batch_size, gen));
+    Data batch{batch_rows.data(), batch_size, d, {}};
+    since_reassign += batch_size;
+    bool reassign = std::any_of(weight_sums.begin(), weight_sums.end(), [](double w) { return w == 0; }) ||
+                    since_reassign >= 10 * k;
+    if (reassign) since_reassign = 0;
+    std::vector<double> before = centers;
+    double batch_inertia =
+        mini_batch_step(batch, centers, weight_sums, k, reassign, options_.reassignment_ratio, gen) /
+        static_cast<double>(batch_size);
+    // scikit-learn's stopping rules; the first step's inertia is not meaningful.
+    if (step == 0) continue;
+    ewa = step == 1 ? batch_inertia : ewa * (1 - alpha) + batch_inertia * alpha;
+    if (tol > 0) {
+      double shift = 0;
+      for (int64_t t = 0; t < k * d; ++t) shift += (centers[t] - before[t]) * (centers[t] - before[t]);
+      if (shift <= tol) break;
+    }
+    if (ewa < ewa_min) {
+      no_improvement = 0;
+      ewa_min = ewa;
+    } else {
+      ++no_improvement;
+    }
+    if (options_.max_no_improvement && no_improvement >= *options_.max_no_improvement) break;
+  }
+  n_steps_ = std::min(step + 1, std::max<int64_t>(n_steps, 0));
+  n_iter_ = (n_steps_ * batch_size + n - 1) / n;
+  cluster_centers_ = from_vector(centers, {k, d});
+  n_features_in_ = d;
+  inertia_ = 0;
+  labels_ = empty({0}, kInt64);
+  if (options_.compute_labels) {
+    Data all{x, n, d, {}};
+    std::vector<int64_t> labels(n);
+    assign(all, centers, k, labels, nullptr, nullptr);
+    inertia_ = total_inertia(all, centers, labels);
+    labels_ = from_vector(labels, {n});
+  }
+  return *this;
+}
+
+Tensor MiniBatchKMeans::predict(const Tensor& X_in) const {
+  check_fitted(X_in, "predict");
+  Tensor X = detail::check_matrix(X_in, "MiniBatchKMeans.predict");
+  return from_vector(nearest(X, cluster_centers_, nullptr), {X.size(0)});
+}
+
+Tensor MiniBatchKMeans::transform(const Tensor& X_in) const {
+  check_fitted(X_in, "transform");
+  Tensor X = detail::check_matrix(X_in, "MiniBatchKMeans.transform");
+  int64_t n = X.size(0), d = X.size(1), k = cluster_centers_.size(0);
+  const double* x = X.data<double>();
+  const double* c = cluster_centers_.data<double>();
+  Tensor out = empty({n, k}, kFloat64);
+  double* o = out.data<double>();
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < k; ++j) o[i * k + j] = std::sqrt(sq_dist(x + i * d, c + j * d, d));
+  return out;
+}
+
+double MiniBatchKMeans::score(const Tensor& X_in, const Tensor&) const {
+  check_fitted(X_in, "score");
+  Tensor X = detail::check_matrix(X_in, "MiniBatchKMeans.score");
+  std::vector<double> rows;
+  nearest(X, cluster_centers_, &rows);
+  return -std::accumulate(rows.begin(), rows.end(), 0.0);
+}
+
 // ---- DBSCAN ----------------------------------------------------------------------------------
 
 void DBSCAN::visit_params(ParamVisitor& v) {

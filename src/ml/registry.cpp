@@ -26,6 +26,7 @@ const std::map<std::string, Factory>& registry() {
       entry<KNeighborsRegressor>("KNeighborsRegressor"),
       entry<LabelEncoder>("LabelEncoder"),
       entry<MinMaxScaler>("MinMaxScaler"),
+      entry<MiniBatchKMeans>("MiniBatchKMeans"),
       entry<OneHotEncoder>("OneHotEncoder"),
       entry<Pipeline>("Pipeline"),
       entry<PolynomialFeatures>("PolynomialFeatures"),

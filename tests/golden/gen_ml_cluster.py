@@ -35,3 +35,10 @@ for name, kwargs in [("Default", {}), ("Manhattan", {"metric": "manhattan", "eps
     db = DBSCAN(**kwargs).fit(D)
     emit(f"kDb{name}Labels", db.labels_)
     emit(f"kDb{name}Core", db.core_sample_indices_)
+
+from sklearn.cluster import MiniBatchKMeans
+
+# MiniBatchKMeans on the overlapping blobs: the mean inertia of seeds 0-4, per batch size.
+for bs in (1024, 50):
+    runs = [MiniBatchKMeans(n_clusters=8, batch_size=bs, n_init=3, random_state=s).fit(Y).inertia_ for s in range(5)]
+    emit(f"kMiniBatchInertia{bs}", [np.mean(runs)])

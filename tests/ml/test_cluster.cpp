@@ -32,6 +32,8 @@ const std::vector<double> kDbManhattanLabels = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1
 const std::vector<double> kDbManhattanCore = {1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 28.0, 29.0, 32.0};
 const std::vector<double> kDbMinkowski3Labels = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0};
 const std::vector<double> kDbMinkowski3Core = {0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0, 25.0, 26.0, 27.0, 28.0, 29.0, 32.0};
+const std::vector<double> kMiniBatchInertia1024 = {2756.1834257146575};
+const std::vector<double> kMiniBatchInertia50 = {2693.4121112376065};
 Tensor mat(const std::vector<double>& v, int64_t cols) {
   return from_vector(v, {static_cast<int64_t>(v.size()) / cols, cols});
 }
@@ -156,6 +158,55 @@ TEST(MlKMeans, SaveAndLoad) {
   bad["cluster_centers_"] = full({3, 2}, std::numeric_limits<double>::infinity(), kFloat64);
   EXPECT_ERROR(target.load_fitted_state(bad), "cluster_centers_ must be finite");
   std::filesystem::remove_all(dir);
+}
+
+TEST(MlMiniBatchKMeans, QualityLikeScikitLearn) {
+  Tensor Y = mat(kOverlap, 4);
+  for (int64_t batch : {1024, 50}) {
+    SCOPED_TRACE(batch);
+    double mean = 0;
+    for (int64_t seed = 0; seed < 5; ++seed) {
+      ml::MiniBatchKMeans mb({.batch_size = batch, .random_state = seed});
+      mb.fit(Y);
+      mean += mb.inertia_ / 5;
+      // inertia_ and labels_ are those of all rows against the final centers.
+      EXPECT_EQ(mb.labels_.to_vector<int64_t>(), mb.predict(Y).to_vector<int64_t>());
+      EXPECT_NEAR(mb.score(Y), -mb.inertia_, 1e-9 * mb.inertia_);
+      EXPECT_GE(mb.n_steps_, 1);
+      EXPECT_LE(mb.n_iter_, 100);
+    }
+    // Mini-batches trade quality for speed: within a few percent of scikit-learn's mean, and
+    // never better than the full KMeans optimum.
+    EXPECT_LE(mean, batch == 1024 ? kMiniBatchInertia1024[0] * 1.03 : kMiniBatchInertia50[0] * 1.03);
+    EXPECT_GE(mean, kOverlapInertia8[0] * 0.999);
+  }
+}
+
+TEST(MlMiniBatchKMeans, ReproducibleSaveLoadAndBadInput) {
+  Tensor Y = mat(kOverlap, 4);
+  ml::MiniBatchKMeans a({.batch_size = 64, .random_state = 3, .tol = 1e-3}), b({.batch_size = 64, .random_state = 3, .tol = 1e-3});
+  a.fit(Y);
+  int before = get_num_threads();
+  set_num_threads(1);
+  b.fit(Y);
+  set_num_threads(before);
+  EXPECT_EQ(a.cluster_centers_.to_vector<double>(), b.cluster_centers_.to_vector<double>());
+  EXPECT_EQ(a.n_steps_, b.n_steps_);
+  auto dir = std::filesystem::temp_directory_path() / "soma_ml_minibatch";
+  std::filesystem::create_directories(dir);
+  ml::save(a, dir / "mb.safetensors");
+  auto loaded = ml::load(dir / "mb.safetensors");
+  EXPECT_EQ(loaded->predict(Y).to_vector<int64_t>(), a.predict(Y).to_vector<int64_t>());
+  std::filesystem::remove_all(dir);
+  StateDict bad = a.fitted_state();
+  bad["labels_"] = full({200}, 9, kInt64);
+  ml::MiniBatchKMeans target;
+  EXPECT_ERROR(target.load_fitted_state(bad), "labels_ holds 9 outside [0, 8)");
+  ml::MiniBatchKMeans unlabelled({.compute_labels = false, .random_state = 0});
+  unlabelled.fit(Y);
+  EXPECT_EQ(unlabelled.labels_.numel(), 0);
+  EXPECT_ERROR(ml::MiniBatchKMeans().fit(mat(kProbe, 2)), "n_samples=3 should be >= n_clusters=8");
+  EXPECT_ERROR(target.set_param("batch_size", int64_t{0}), "parameter 'batch_size' must be an int in [1, inf)");
 }
 
 TEST(MlDBSCAN, MatchesScikitLearn) {

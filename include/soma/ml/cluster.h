@@ -68,6 +68,56 @@ class KMeans : public Cloneable<KMeans, Clusterer> {
   KMeansOptions options_;
 };
 
+// k-means on random mini-batches (scikit-learn 1.2's MiniBatchKMeans): the centers start from
+// the best of n_init seedings of init_size random rows, then each step moves the centers toward
+// a batch of batch_size rows drawn with replacement (each center by the batch rows' share of all
+// rows it has seen), reassigns rarely-chosen centers to random batch rows
+// (reassignment_ratio), and stops after max_iter passes over the data, when the smoothed batch
+// inertia has not improved for max_no_improvement steps, or when the centers move less than tol
+// (relative to the mean feature variance; 0 turns that off). labels_ and inertia_ are those of
+// all training rows (compute_labels). Left out: partial_fit, sample_weight, init as an array.
+struct MiniBatchKMeansOptions {
+  int64_t n_clusters = 8;
+  std::string init = "k-means++";  // 'k-means++' | 'random'
+  int64_t max_iter = 100;
+  int64_t batch_size = 1024;
+  int64_t verbose = 0;
+  bool compute_labels = true;
+  std::optional<int64_t> random_state = std::nullopt;
+  double tol = 0.0;
+  std::optional<int64_t> max_no_improvement = int64_t{10};
+  std::optional<int64_t> init_size = std::nullopt;  // None: 3 * batch_size (at least n_clusters)
+  ParamValue n_init = int64_t{3};                   // an int >= 1 or 'auto' (1 for k-means++, 3 for random)
+  double reassignment_ratio = 0.01;
+};
+
+class MiniBatchKMeans : public Cloneable<MiniBatchKMeans, Clusterer> {
+ public:
+  explicit MiniBatchKMeans(MiniBatchKMeansOptions options = {}) : options_(std::move(options)) {}
+  std::string_view name() const override { return "MiniBatchKMeans"; }
+  MiniBatchKMeans& fit(const Tensor& X, const Tensor& y = Tensor()) override;
+  Tensor predict(const Tensor& X) const override;
+  Tensor transform(const Tensor& X) const;
+  double score(const Tensor& X, const Tensor& y = Tensor()) const override;
+
+  // Adds inertia_, n_iter_ and n_steps_ as scalars to the saved arrays.
+  StateDict fitted_state() const override;
+  void load_fitted_state(const StateDict& state) override;
+
+  Tensor cluster_centers_;  // float64 [n_clusters, n_features]
+  double inertia_ = 0;      // of all training rows (0 when compute_labels is False)
+  int64_t n_iter_ = 0;      // passes over the data
+  int64_t n_steps_ = 0;     // mini-batches
+
+ protected:
+  void visit_params(ParamVisitor& v) override;
+  void visit_fitted(const std::function<void(const char*, Tensor&)>& visit) override;
+  void check_fitted_state() const override;
+
+ private:
+  MiniBatchKMeansOptions options_;
+};
+
 // Density-based clustering: a row with at least min_samples rows (itself included) within eps
 // is a core sample; clusters are the core samples connected through such neighbourhoods plus
 // the rows within eps of them (a border row joins the first cluster, in row order, that reaches
