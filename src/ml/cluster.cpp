@@ -37,7 +37,7 @@ uint64_t task_seed(uint64_t seed, uint64_t task) {
 // Σ f(a_t, b_t) with 8 partial sums, which the compiler keeps in vector registers (a single
 // running sum would serialize the additions). Always the same order: deterministic.
 template <class F>
-double sum8(const double* a, const double* b, int64_t d, F f) {
+[[gnu::always_inline]] inline double sum8(const double* a, const double* b, int64_t d, F f) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t t = 0;
   for (; t + 8 <= d; t += 8)
@@ -47,11 +47,11 @@ double sum8(const double* a, const double* b, int64_t d, F f) {
   return s;
 }
 
-double sq_dist(const double* a, const double* b, int64_t d) {
+[[gnu::always_inline]] inline double sq_dist(const double* a, const double* b, int64_t d) {
   return sum8(a, b, d, [](double x, double y) { return (x - y) * (x - y); });
 }
 
-double dot(const double* a, const double* b, int64_t d) {
+[[gnu::always_inline]] inline double dot(const double* a, const double* b, int64_t d) {
   return sum8(a, b, d, [](double x, double y) { return x * y; });
 }
 
