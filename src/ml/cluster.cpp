@@ -19,7 +19,9 @@ namespace {
 
 constexpr int64_t kChunk = 256;  // rows per task: the unit of parallel work and of summation order
 
-constexpr int64_t kDirectCenters = 16;  // up to this many centers, distances without GEMM
+constexpr int64_t kDirectCenters = 16;
+// Loops with less arithmetic than this run on one thread: a thread team costs more than it saves.
+constexpr int64_t kParallelWork = int64_t{1} << 16;  // up to this many centers, distances without GEMM
 
 int64_t n_chunks(int64_t n) { return (n + kChunk - 1) / kChunk; }
 
@@ -76,7 +78,7 @@ std::vector<double> kmeans_plus_plus(const Data& data, int64_t k, std::mt19937_6
   int64_t first = static_cast<int64_t>(uniform01(gen) * static_cast<double>(n));
   std::copy_n(data.x + first * d, d, centers.begin());
   std::vector<double> closest(n);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if(n * d >= kParallelWork)
   for (int64_t i = 0; i < n; ++i) closest[i] = sq_dist(data.x + i * d, data.x + first * d, d);
   std::vector<double> cumulative(n), parts(n_chunks(n)), best_dist(n), trial_dist(n);
   for (int64_t c = 1; c < k; ++c) {
@@ -90,7 +92,7 @@ std::vector<double> kmeans_plus_plus(const Data& data, int64_t k, std::mt19937_6
       int64_t candidate = std::lower_bound(cumulative.begin(), cumulative.end(), target) - cumulative.begin();
       candidate = std::min(candidate, n - 1);
       const double* cx = data.x + candidate * d;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if(n * d >= kParallelWork)
       for (int64_t b = 0; b < n_chunks(n); ++b) {
         double s = 0;
         for (int64_t i = b * kChunk; i < std::min(n, (b + 1) * kChunk); ++i) {
@@ -136,7 +138,7 @@ void assign(const Data& data, const std::vector<double>& centers, int64_t k, std
   std::vector<double> c_sq(k);
   for (int64_t c = 0; c < k; ++c) c_sq[c] = dot(&centers[c * d], &centers[c * d], d);
   std::vector<double> partial_sums(sums ? chunks * k * d : 0), partial_counts(sums ? chunks * k : 0);
-#pragma omp parallel
+#pragma omp parallel if(n * d >= kParallelWork)
   {
     std::vector<double> dots(kChunk * k);
 #pragma omp for schedule(static)
@@ -182,7 +184,7 @@ void assign(const Data& data, const std::vector<double>& centers, int64_t k, std
 // Squared distance of every row to its center.
 std::vector<double> row_inertia(const Data& data, const std::vector<double>& centers, const std::vector<int64_t>& labels) {
   std::vector<double> out(data.n);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if(data.n * data.d >= kParallelWork)
   for (int64_t i = 0; i < data.n; ++i) out[i] = sq_dist(data.x + i * data.d, &centers[labels[i] * data.d], data.d);
   return out;
 }
@@ -255,6 +257,155 @@ Run lloyd(const Data& data, std::vector<double> centers, int64_t k, int64_t max_
   }
   // Labels that match the final centers (scikit-learn's last E-step).
   if (!strict) assign(data, centers, k, labels, nullptr, nullptr);
+  Run run{std::move(centers), std::move(labels), 0, std::min(iter + 1, max_iter)};
+  run.inertia = total_inertia(data, run.centers, run.labels);
+  return run;
+}
+
+// Elkan's k-means (scikit-learn's _kmeans_single_elkan): the same iterations as Lloyd's, but a
+// distance is computed only when the triangle inequality cannot rule its center out, with an
+// upper bound on each row's distance to its center and a lower bound per row and center.
+class ElkanBounds {
+ public:
+  ElkanBounds(const Data& data, int64_t k) : data_(data), k_(k), upper_(data.n), lower_(data.n * k) {}
+
+  // Labels all rows from scratch against `centers`, setting the bounds (scikit-learn's
+  // init_bounds).
+  void init(const std::vector<double>& centers, std::vector<int64_t>& labels) {
+    compute_center_distances(centers);
+    const int64_t d = data_.d;
+#pragma omp parallel for schedule(static) if(data_.n * data_.d >= kParallelWork)
+    for (int64_t i = 0; i < data_.n; ++i) {
+      const double* xi = data_.x + i * d;
+      int64_t label = 0;
+      double upper = std::sqrt(sq_dist(xi, centers.data(), d));
+      lower_[i * k_] = upper;
+      for (int64_t j = 1; j < k_; ++j) {
+        if (upper <= half_[label * k_ + j]) continue;
+        double dist = std::sqrt(sq_dist(xi, &centers[j * d], d));
+        lower_[i * k_ + j] = dist;
+        if (dist < upper) {
+          label = j;
+          upper = dist;
+        }
+      }
+      labels[i] = label;
+      upper_[i] = upper;
+    }
+  }
+
+  // One relabelling against `centers` (scikit-learn's elkan_iter_chunked_dense, without the
+  // center update, which the caller does).
+  void relabel(const std::vector<double>& centers, std::vector<int64_t>& labels) {
+    compute_center_distances(centers);
+    const int64_t d = data_.d;
+#pragma omp parallel for schedule(static) if(data_.n * data_.d >= kParallelWork)
+    for (int64_t i = 0; i < data_.n; ++i) {
+      const double* xi = data_.x + i * d;
+      int64_t label = labels[i];
+      double upper = upper_[i];
+      if (next_[label] >= upper) continue;  // no other center can be closer
+      bool tight = false;
+      for (int64_t j = 0; j < k_; ++j) {
+        if (j == label || upper <= lower_[i * k_ + j] || upper <= half_[label * k_ + j]) continue;
+        if (!tight) {
+          upper = std::sqrt(sq_dist(xi, &centers[label * d], d));
+          lower_[i * k_ + label] = upper;
+          tight = true;
+          if (upper <= lower_[i * k_ + j] || upper <= half_[label * k_ + j]) continue;
+        }
+        double dist = std::sqrt(sq_dist(xi, &centers[j * d], d));
+        lower_[i * k_ + j] = dist;
+        if (dist < upper) {
+          label = j;
+          upper = dist;
+        }
+      }
+      labels[i] = label;
+      upper_[i] = upper;
+    }
+  }
+
+  // After the centers moved by shift[c] (Euclidean): loosen the bounds.
+  void move(const std::vector<double>& shift, const std::vector<int64_t>& labels) {
+#pragma omp parallel for schedule(static) if(data_.n * k_ >= kParallelWork)
+    for (int64_t i = 0; i < data_.n; ++i) {
+      upper_[i] += shift[labels[i]];
+      for (int64_t j = 0; j < k_; ++j) lower_[i * k_ + j] = std::max(lower_[i * k_ + j] - shift[j], 0.0);
+    }
+  }
+
+ private:
+  // Half the distances between centers, and each center's half distance to its nearest other.
+  void compute_center_distances(const std::vector<double>& centers) {
+    const int64_t d = data_.d;
+    half_.assign(k_ * k_, 0.0);
+    next_.assign(k_, std::numeric_limits<double>::infinity());
+    for (int64_t a = 0; a < k_; ++a)
+      for (int64_t b = 0; b < k_; ++b) {
+        if (a == b) continue;
+        half_[a * k_ + b] = std::sqrt(sq_dist(&centers[a * d], &centers[b * d], d)) / 2;
+        next_[a] = std::min(next_[a], half_[a * k_ + b]);
+      }
+  }
+
+  const Data& data_;
+  int64_t k_;
+  std::vector<double> upper_, lower_, half_, next_;
+};
+
+// Cluster sums and counts of the labelled rows, per chunk then in chunk order (deterministic).
+void cluster_sums(const Data& data, const std::vector<int64_t>& labels, int64_t k, std::vector<double>& sums,
+                  std::vector<double>& counts) {
+  const int64_t n = data.n, d = data.d, chunks = n_chunks(n);
+  std::vector<double> partial_sums(chunks * k * d, 0.0), partial_counts(chunks * k, 0.0);
+#pragma omp parallel for schedule(static) if(n * d >= kParallelWork)
+  for (int64_t b = 0; b < chunks; ++b)
+    for (int64_t i = b * kChunk; i < std::min(n, (b + 1) * kChunk); ++i) {
+      double* s = &partial_sums[(b * k + labels[i]) * d];
+      for (int64_t t = 0; t < d; ++t) s[t] += data.x[i * d + t];
+      partial_counts[b * k + labels[i]] += 1;
+    }
+  sums.assign(k * d, 0.0);
+  counts.assign(k, 0.0);
+  for (int64_t b = 0; b < chunks; ++b) {
+    for (int64_t t = 0; t < k * d; ++t) sums[t] += partial_sums[b * k * d + t];
+    for (int64_t c = 0; c < k; ++c) counts[c] += partial_counts[b * k + c];
+  }
+}
+
+Run elkan(const Data& data, std::vector<double> centers, int64_t k, int64_t max_iter, double tol) {
+  const int64_t n = data.n, d = data.d;
+  std::vector<int64_t> labels(n), old_labels(n, -1);
+  std::vector<double> sums, counts, shift(k);
+  ElkanBounds bounds(data, k);
+  bounds.init(centers, labels);
+  bool strict = false;
+  int64_t iter = 0;
+  for (; iter < max_iter; ++iter) {
+    if (iter > 0) bounds.relabel(centers, labels);
+    cluster_sums(data, labels, k, sums, counts);
+    relocate_empty(data, centers, labels, sums, counts, k);
+    double total_shift = 0;
+    for (int64_t c = 0; c < k; ++c) {
+      double s = 0;
+      for (int64_t t = 0; t < d; ++t) {
+        double updated = counts[c] > 0 ? sums[c * d + t] / counts[c] : centers[c * d + t];
+        s += (updated - centers[c * d + t]) * (updated - centers[c * d + t]);
+        centers[c * d + t] = updated;
+      }
+      shift[c] = std::sqrt(s);
+      total_shift += s;
+    }
+    bounds.move(shift, labels);
+    if (labels == old_labels) {
+      strict = true;
+      break;
+    }
+    if (total_shift <= tol) break;
+    old_labels = labels;
+  }
+  if (!strict) bounds.relabel(centers, labels);
   Run run{std::move(centers), std::move(labels), 0, std::min(iter + 1, max_iter)};
   run.inertia = total_inertia(data, run.centers, run.labels);
   return run;
@@ -355,7 +506,8 @@ KMeans& KMeans::fit(const Tensor& X_in, const Tensor&) {
   for (int64_t run = 0; run < n_init; ++run) {
     std::mt19937_64 gen(task_seed(seed, static_cast<uint64_t>(run)));
     std::vector<double> init = options_.init == "k-means++" ? kmeans_plus_plus(data, k, gen) : random_rows(data, k, gen);
-    Run result = lloyd(data, std::move(init), k, options_.max_iter, tol);
+    Run result = options_.algorithm == "elkan" ? elkan(data, std::move(init), k, options_.max_iter, tol)
+                                               : lloyd(data, std::move(init), k, options_.max_iter, tol);
     if (!have_best || result.inertia < best.inertia) {
       best = std::move(result);
       have_best = true;
@@ -386,7 +538,7 @@ Tensor KMeans::transform(const Tensor& X_in) const {
   const double* c = cluster_centers_.data<double>();
   Tensor out = empty({n, k}, kFloat64);
   double* o = out.data<double>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if(n * k * d >= kParallelWork)
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < k; ++j) o[i * k + j] = std::sqrt(sq_dist(x + i * d, c + j * d, d));
   return out;
@@ -637,7 +789,7 @@ Tensor MiniBatchKMeans::transform(const Tensor& X_in) const {
   const double* c = cluster_centers_.data<double>();
   Tensor out = empty({n, k}, kFloat64);
   double* o = out.data<double>();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if(n * k * d >= kParallelWork)
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < k; ++j) o[i * k + j] = std::sqrt(sq_dist(x + i * d, c + j * d, d));
   return out;
@@ -694,7 +846,7 @@ DBSCAN& DBSCAN::fit(const Tensor& X_in, const Tensor&) {
   SOMA_CHECK(p >= 1, "DBSCAN.fit: p must be at least 1 for the Minkowski metric; got {}", p);
   double radius = std::pow(options_.eps, p);
   std::vector<std::vector<int64_t>> neighbours(n);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(dynamic, 64) if(n * n * d >= kParallelWork)
   for (int64_t i = 0; i < n; ++i) {
     const double* xi = x + i * d;
     for (int64_t j = 0; j < n; ++j) {

@@ -185,7 +185,8 @@ std::vector<double> log_weighted_gaussians(const double* x, int64_t n, int64_t d
   }
   const double log_2pi = static_cast<double>(d) * std::log(2 * std::numbers::pi);
   std::vector<double> out(n * k);
-#pragma omp parallel
+  // One thread for small problems: a thread team costs more than it saves.
+#pragma omp parallel if(n * k * d * d >= (int64_t{1} << 16))
   {
     std::vector<double> diff(d);
 #pragma omp for schedule(static)

@@ -228,7 +228,7 @@ void brute_gemm(const GemmCache& g, const double* A, int64_t m, int64_t k, Metri
   const double u32 = std::ldexp(1.0, -24), u64 = std::ldexp(1.0, -53);
   const int64_t n_blocks = (m + kQueryBlock - 1) / kQueryBlock;
 
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if(n_blocks > 1)
   {
     std::vector<float> A32(kQueryBlock * d), C(kQueryBlock * kTrainBlock);
     std::vector<Screen> screens(kQueryBlock);
@@ -294,7 +294,7 @@ void brute_gemm(const GemmCache& g, const double* A, int64_t m, int64_t k, Metri
 // Brute force with a direct distance (Manhattan, Minkowski).
 void brute_direct(const double* Q, int64_t m, const double* T, int64_t n, int64_t d, int64_t k, Metric metric,
                   double p, int threads, double* out_dist, int64_t* out_idx) {
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if(m * n * d >= (int64_t{1} << 16))
   for (int64_t i = 0; i < m; ++i) {
     KBest best(k);
     for (int64_t j = 0; j < n; ++j) best.push(rdist(Q + i * d, T + j * d, d, metric, p), j);
@@ -412,7 +412,7 @@ NeighborSearch::Result NeighborSearch::query(const Tensor& Q, int64_t k, bool ex
   } else if (method_ == "brute") {
     brute_direct(q, m, x, n, d, kq, metric, p, threads, dist.data(), idx.data());
   } else {
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if(m >= 64)
     for (int64_t i = 0; i < m; ++i) {
       const double* qi = q + i * d;
       KBest best(kq);

@@ -92,6 +92,15 @@ TEST(MlKMeans, InertiaNoWorseThanScikitLearn) {
   EXPECT_LE(eight.fit(Y).inertia_, kOverlapInertia8[0] * (1 + 1e-12));
   ml::KMeans random({.init = "random", .random_state = 0});
   EXPECT_LE(random.fit(Y).inertia_, kOverlapInertiaRandom[0] * (1 + 1e-12));
+  // Elkan's bounds skip distances, not steps: the same clustering as Lloyd's.
+  for (int64_t k : {3, 8, 20}) {
+    ml::KMeans lloyd({.n_clusters = k, .random_state = 5}), elkan({.n_clusters = k, .random_state = 5, .algorithm = "elkan"});
+    lloyd.fit(Y);
+    elkan.fit(Y);
+    EXPECT_EQ(elkan.labels_.to_vector<int64_t>(), lloyd.labels_.to_vector<int64_t>()) << k;
+    EXPECT_NEAR(elkan.inertia_, lloyd.inertia_, 1e-9 * lloyd.inertia_) << k;
+    EXPECT_EQ(elkan.n_iter_, lloyd.n_iter_) << k;
+  }
   // n_init 'auto' is one k-means++ seeding: never better than the best of ten.
   ml::KMeans one({.n_init = std::string("auto"), .random_state = 0});
   EXPECT_GE(one.fit(Y).inertia_, eight.inertia_);
@@ -101,21 +110,37 @@ TEST(MlKMeans, InertiaNoWorseThanScikitLearn) {
 
 TEST(MlKMeans, SameClusteringForAnyThreadCount) {
   Tensor Y = mat(kOverlap, 4);
-  // 200 rows are one chunk; repeat them so the work spreads over several.
-  Tensor big = cat({Y, Y * 1.01, Y * 0.99, Y + 0.5, Y - 0.5, Y * 1.02}, 0);
+  // 200 rows are one chunk (and too little work to thread): 100 perturbed copies spread over many.
+  std::vector<Tensor> copies;
+  for (int i = 0; i < 100; ++i) copies.push_back(Y * (1.0 + 0.001 * i) + 0.01 * (i % 7));
+  Tensor big = cat(copies, 0);
   int before = get_num_threads();
   set_num_threads(1);
-  ml::KMeans a({.random_state = 7});
+  ml::KMeans a({.n_init = int64_t{2}, .random_state = 7});
   a.fit(big);
   set_num_threads(2);
-  ml::KMeans b({.random_state = 7});
+  ml::KMeans b({.n_init = int64_t{2}, .random_state = 7});
   b.fit(big);
   set_num_threads(before);
   EXPECT_EQ(a.cluster_centers_.to_vector<double>(), b.cluster_centers_.to_vector<double>());
   EXPECT_EQ(a.labels_.to_vector<int64_t>(), b.labels_.to_vector<int64_t>());
   EXPECT_EQ(a.inertia_, b.inertia_);
-  ml::KMeans c({.random_state = 8});
+  ml::KMeans c({.n_init = int64_t{2}, .random_state = 8});
   c.fit(big);
+  // Elkan's bounds and MiniBatchKMeans too.
+  set_num_threads(1);
+  ml::KMeans e1({.n_init = int64_t{2}, .random_state = 7, .algorithm = "elkan"});
+  ml::MiniBatchKMeans m1({.random_state = 7});
+  e1.fit(big);
+  m1.fit(big);
+  set_num_threads(2);
+  ml::KMeans e2({.n_init = int64_t{2}, .random_state = 7, .algorithm = "elkan"});
+  ml::MiniBatchKMeans m2({.random_state = 7});
+  e2.fit(big);
+  m2.fit(big);
+  set_num_threads(before);
+  EXPECT_EQ(e1.cluster_centers_.to_vector<double>(), e2.cluster_centers_.to_vector<double>());
+  EXPECT_EQ(m1.cluster_centers_.to_vector<double>(), m2.cluster_centers_.to_vector<double>());
   EXPECT_NE(a.cluster_centers_.to_vector<double>(), c.cluster_centers_.to_vector<double>());
 }
 

@@ -17,9 +17,9 @@ namespace soma::ml {
 // data is centered before the iterations, and tol is relative to the mean feature variance
 // (converged when the centers' total squared shift is at most tol * mean variance, or when no
 // label changes). n_init 'auto' means 1 for 'k-means++' and 10 for 'random' (scikit-learn 1.4).
-// algorithm 'elkan' gives the same clustering as 'lloyd' (Elkan's method only skips distance
-// computations that cannot change a label) and runs the Lloyd iterations here; 'auto' and 'full'
-// are 1.2's deprecated spellings of 'lloyd'. Left out: init as an array or a callable,
+// algorithm 'elkan' runs the same iterations with Elkan's triangle-inequality bounds, skipping
+// the distances that cannot change a label (the same clustering up to rounding at exact ties;
+// faster with many clusters); 'auto' and 'full' are 1.2's deprecated spellings of 'lloyd'. Left out: init as an array or a callable,
 // sample_weight. verbose is accepted and ignored.
 //
 // The random draws come from random_state (one stream per seeding), so a fixed random_state
