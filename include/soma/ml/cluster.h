@@ -33,7 +33,7 @@ struct KMeansOptions {
   double tol = 1e-4;
   int64_t verbose = 0;
   std::optional<int64_t> random_state = std::nullopt;
-  bool copy_x = true;
+  bool copy_x = true;               // accepted; the data is always copied (centered in a copy)
   std::string algorithm = "lloyd";  // 'lloyd' | 'elkan' ('auto', 'full': 'lloyd')
 };
 
