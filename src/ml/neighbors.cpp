@@ -111,11 +111,15 @@ void write_row(const std::vector<Candidate>& best, int64_t k, Metric metric, dou
 
 }  // namespace
 
-// The training side of the matrix-product search, prepared once at fit: the rows (unit rows for
-// cosine) in float64 and, scaled by 2^exponent and rounded, in float32.
+// The training side of the matrix-product search, prepared once at fit: the rows in float64
+// and, scaled by 2^exponent and rounded, in float32. Euclidean rows are centered on their mean
+// (queries too; distances do not change), which keeps |b|² small next to the distances for data
+// far from the origin; cosine rows are the unit rows.
 struct GemmCache {
-  std::vector<double> unit;     // cosine: the unit training rows [n, d]; empty otherwise
-  const double* B = nullptr;    // the rows searched (fit_X_ or unit)
+  std::vector<double> rows;     // the rows searched [n, d]: centered, or unit rows for cosine
+  std::vector<double> mean;     // Euclidean: the training mean [d] subtracted from every row
+  const double* B = nullptr;    // rows.data()
+  double largest = 0;           // max |row value|
   std::vector<double> b_sq;     // |b_j|²
   std::vector<float> B32;       // b_j * 2^exponent
   std::vector<float> bias32;    // r's bias (|b_j|², or 1 for cosine) * 4^exponent
@@ -160,13 +164,31 @@ double max_abs(const double* x, int64_t count) {
 // nor loses the data to underflow, and ranks are unchanged (the scaling is exact).
 int scale_exponent(double largest) { return largest > 0 ? -std::ilogb(largest) : 0; }
 
-std::shared_ptr<GemmCache> prepare_gemm(const double* X, int64_t n, int64_t d, bool cosine, int exponent) {
+// query_largest: the largest |value| of the (centered) queries to fit in float32 as well.
+std::shared_ptr<GemmCache> prepare_gemm(const double* X, int64_t n, int64_t d, bool cosine, double query_largest) {
   auto g = std::make_shared<GemmCache>();
   g->n = n;
   g->d = d;
   g->cosine = cosine;
-  if (cosine) g->unit = unit_rows(X, n, d);
-  g->B = cosine ? g->unit.data() : X;
+  if (cosine) {
+    g->rows = unit_rows(X, n, d);
+  } else {
+    g->mean.assign(d, 0.0);
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t t = 0; t < d; ++t) g->mean[t] += X[j * d + t];
+    // The mean rounded to 16 significant bits: data on a coarse grid (integers, halves, ...)
+    // stays on it after centering, so its exact ties stay exact.
+    for (double& m : g->mean) {
+      m /= static_cast<double>(n);
+      if (m != 0) m = std::ldexp(std::round(std::ldexp(m, 15 - std::ilogb(m))), std::ilogb(m) - 15);
+    }
+    g->rows.resize(n * d);
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t t = 0; t < d; ++t) g->rows[j * d + t] = X[j * d + t] - g->mean[t];
+  }
+  g->B = g->rows.data();
+  g->largest = max_abs(g->B, n * d);
+  int exponent = scale_exponent(std::max(g->largest, query_largest));
   g->b_sq = row_sq_norms(g->B, n, d);
   g->exponent = exponent;
   double scale = std::ldexp(1.0, exponent), scale2 = scale * scale;
@@ -341,7 +363,7 @@ void NeighborSearch::build(const Tensor& X, const KNeighborsOptions& o, std::str
   if (method_ == "brute" && (metric == Metric::Euclidean || metric == Metric::Cosine)) {
     const double* x = X.data<double>();
     bool cosine = metric == Metric::Cosine;
-    gemm_ = prepare_gemm(x, n, d, cosine, scale_exponent(cosine ? 1.0 : max_abs(x, n * d)));
+    gemm_ = prepare_gemm(x, n, d, cosine, 0.0);
   }
 }
 
@@ -397,17 +419,22 @@ NeighborSearch::Result NeighborSearch::query(const Tensor& Q, int64_t k, bool ex
   const double* q = Q.data<double>();
   const double* x = fit_X_.data<double>();
   if (gemm_) {
-    std::vector<double> unit;
-    if (gemm_->cosine) unit = unit_rows(q, m, d);
-    const double* a = gemm_->cosine ? unit.data() : q;
+    // Queries as the training rows: unit rows (cosine) or centered on the training mean.
+    std::vector<double> a(q, q + m * d);
+    if (gemm_->cosine) {
+      a = unit_rows(q, m, d);
+    } else {
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t t = 0; t < d; ++t) a[i * d + t] -= gemm_->mean[t];
+    }
     // Queries far larger than the training rows would overflow float32 at the training rows'
     // scale: prepare the training side again at a scale that fits both.
-    double largest = gemm_->cosine ? 1.0 : std::max(max_abs(a, m * d), max_abs(x, n * d));
-    if (scale_exponent(largest) < gemm_->exponent) {
-      auto wider = prepare_gemm(x, n, d, gemm_->cosine, scale_exponent(largest));
-      brute_gemm(*wider, a, m, kq, metric, p, threads, dist.data(), idx.data());
+    double query_largest = max_abs(a.data(), m * d);
+    if (scale_exponent(std::max(gemm_->largest, query_largest)) < gemm_->exponent) {
+      auto wider = prepare_gemm(x, n, d, gemm_->cosine, query_largest);
+      brute_gemm(*wider, a.data(), m, kq, metric, p, threads, dist.data(), idx.data());
     } else {
-      brute_gemm(*gemm_, a, m, kq, metric, p, threads, dist.data(), idx.data());
+      brute_gemm(*gemm_, a.data(), m, kq, metric, p, threads, dist.data(), idx.data());
     }
   } else if (method_ == "brute") {
     brute_direct(q, m, x, n, d, kq, metric, p, threads, dist.data(), idx.data());
