@@ -7,9 +7,9 @@
 //   auto [distances, indices] = knn.kneighbors(X_test);   // [m, 3] each, nearest first
 //
 // Search: 'brute' computes every query-to-training distance; for the Euclidean and cosine
-// metrics it does so as a matrix product (|x|² + |y|² - 2 x·y) in blocks, screened in float32
-// with a rigorous rounding bound and finished in float64, so the neighbours are exactly those of
-// a float64 computation. 'kd_tree' builds scikit-learn's kind of KD-tree (split on the widest
+// metrics it does so as a matrix product (|x|² + |y|² - 2 x·y, on rows centered on the training
+// mean) in blocks, screened in float32 with a rigorous rounding bound and finished in float64, so
+// the neighbours are exactly those of a float64 computation. 'kd_tree' builds scikit-learn's kind of KD-tree (split on the widest
 // dimension at the median, leaves of at most leaf_size rows). 'ball_tree' is accepted and uses
 // the KD-tree (same answers; a ball tree only pays off for metrics this class does not offer).
 // 'auto' chooses as scikit-learn 1.2 does: brute when the data has more than 15 features, when
@@ -18,8 +18,10 @@
 // Ties: among training rows at exactly the same distance soma keeps the lower indices and orders
 // them by index, the same for every algorithm and thread count. scikit-learn keeps those its
 // heap happens to keep (an order that depends on its chunking and thread count, neither the
-// lower nor the first indices), so rows tied exactly at the k-th distance may differ. Left out: metric_params, callable weights and metrics,
-// 'precomputed', radius queries, multi-output y (y must be 1-D).
+// lower nor the first indices), so rows tied exactly at the k-th distance may differ.
+//
+// Left out: metric_params, callable weights and metrics, 'precomputed', radius queries,
+// multi-output y (y must be 1-D).
 #include <memory>
 #include <optional>
 #include <string>
