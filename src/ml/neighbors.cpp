@@ -213,32 +213,59 @@ double exact_rd(const GemmCache& g, const double* a, double a_sq, int64_t j) {
   return (a_sq + -2.0 * dot) + g.b_sq[j];
 }
 
+// One query row's screen: every training row with r <= threshold, where the threshold is the
+// k-th smallest r seen so far (a max-heap of the k smallest) plus the margin.
 struct Screen {
   std::vector<float> r;       // r of the candidates
   std::vector<int64_t> index;
+  std::vector<float> best;    // max-heap of the k smallest r
   float threshold = std::numeric_limits<float>::infinity();
-  size_t cap = 0;
-};
+  size_t cap = 0;             // prune the candidates when there are this many
 
-// Keeps the candidates with r <= (k-th smallest r) + margin.
-void compact(Screen& s, int64_t k, double margin, std::vector<float>& sorted) {
-  if (static_cast<int64_t>(s.r.size()) < k) return;
-  sorted.assign(s.r.begin(), s.r.end());
-  std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end());
-  double limit = static_cast<double>(sorted[k - 1]) + margin;
-  float t = static_cast<float>(limit);
-  if (static_cast<double>(t) < limit) t = std::nextafter(t, std::numeric_limits<float>::infinity());
-  size_t kept = 0;
-  for (size_t c = 0; c < s.r.size(); ++c)
-    if (s.r[c] <= t) {
-      s.r[kept] = s.r[c];
-      s.index[kept++] = s.index[c];
+  void reset(int64_t k) {
+    r.clear();
+    index.clear();
+    best.clear();
+    threshold = std::numeric_limits<float>::infinity();
+    cap = static_cast<size_t>(4 * k + 64);
+  }
+
+  void add(float value, int64_t j, int64_t k, double margin) {
+    r.push_back(value);
+    index.push_back(j);
+    if (static_cast<int64_t>(best.size()) < k) {
+      best.push_back(value);
+      std::push_heap(best.begin(), best.end());
+    } else if (value < best.front()) {
+      std::pop_heap(best.begin(), best.end());
+      best.back() = value;
+      std::push_heap(best.begin(), best.end());
+    } else {
+      return;
     }
-  s.r.resize(kept);
-  s.index.resize(kept);
-  s.threshold = t;
-  if (kept * 4 > s.cap * 3) s.cap *= 2;  // many near-ties: compact less often
-}
+    if (static_cast<int64_t>(best.size()) == k) {
+      // Rounded up, so that the float threshold never cuts below the bound.
+      double limit = static_cast<double>(best.front()) + margin;
+      float t = static_cast<float>(limit);
+      if (static_cast<double>(t) < limit) t = std::nextafter(t, std::numeric_limits<float>::infinity());
+      threshold = t;
+    }
+    if (r.size() >= cap) prune();
+  }
+
+  // Drops the candidates above the threshold.
+  void prune() {
+    size_t kept = 0;
+    for (size_t c = 0; c < r.size(); ++c)
+      if (r[c] <= threshold) {
+        r[kept] = r[c];
+        index[kept++] = index[c];
+      }
+    r.resize(kept);
+    index.resize(kept);
+    if (kept * 4 > cap * 3) cap *= 2;  // many near-ties: prune less often
+  }
+};
 
 // Queries A [m, d] (unit rows for cosine) against the prepared training rows.
 void brute_gemm(const GemmCache& g, const double* A, int64_t m, int64_t k, Metric metric, double p, int threads,
@@ -255,7 +282,6 @@ void brute_gemm(const GemmCache& g, const double* A, int64_t m, int64_t k, Metri
     std::vector<float> A32(kQueryBlock * d), C(kQueryBlock * kTrainBlock);
     std::vector<Screen> screens(kQueryBlock);
     std::vector<double> margin(kQueryBlock);
-    std::vector<float> scratch;
 #pragma omp for schedule(dynamic)
     for (int64_t blk = 0; blk < n_blocks; ++blk) {
       int64_t i0 = blk * kQueryBlock, mb = std::min(kQueryBlock, m - i0);
@@ -266,10 +292,7 @@ void brute_gemm(const GemmCache& g, const double* A, int64_t m, int64_t k, Metri
         double ab = std::sqrt(a_sq[i0 + i]) * g.b_max;
         double err = u32 * (2 * g.bias_max + (2 * d + 7) * ab) + u64 * (4 * g.bias_max + (2 * d + 7) * ab);
         margin[i] = 2.0 * (2.0 * err * scale2) + 1e-300;
-        screens[i] = Screen{};
-        screens[i].cap = static_cast<size_t>(k + std::max<int64_t>(k, 128));
-        screens[i].r.reserve(screens[i].cap);
-        screens[i].index.reserve(screens[i].cap);
+        screens[i].reset(k);
       }
       for (int64_t j0 = 0; j0 < g.n; j0 += kTrainBlock) {
         int64_t nb = std::min(kTrainBlock, g.n - j0);
@@ -282,10 +305,7 @@ void brute_gemm(const GemmCache& g, const double* A, int64_t m, int64_t k, Metri
           const float* c = C.data() + i * nb;
           auto consider = [&](int64_t j) {
             float r = bias[j] - 2.0f * c[j];
-            if (!(r <= s.threshold)) return;
-            s.r.push_back(r);
-            s.index.push_back(j0 + j);
-            if (s.r.size() >= s.cap) compact(s, k, margin[i], scratch);
+            if (r <= s.threshold) s.add(r, j0 + j, k, margin[i]);
           };
           int64_t j = 0;
           for (; j + 16 <= nb; j += 16) {
@@ -302,7 +322,7 @@ void brute_gemm(const GemmCache& g, const double* A, int64_t m, int64_t k, Metri
       }
       for (int64_t i = 0; i < mb; ++i) {
         Screen& s = screens[i];
-        compact(s, k, margin[i], scratch);
+        s.prune();
         std::vector<Candidate> exact(s.r.size());
         const double* a = A + (i0 + i) * d;
         for (size_t c = 0; c < s.r.size(); ++c) exact[c] = {exact_rd(g, a, a_sq[i0 + i], s.index[c]), s.index[c]};
@@ -427,10 +447,10 @@ NeighborSearch::Result NeighborSearch::query(const Tensor& Q, int64_t k, bool ex
       for (int64_t i = 0; i < m; ++i)
         for (int64_t t = 0; t < d; ++t) a[i * d + t] -= gemm_->mean[t];
     }
-    // Queries far larger than the training rows would overflow float32 at the training rows'
-    // scale: prepare the training side again at a scale that fits both.
+    // Queries far larger than the training rows (2^40 times) could overflow float32 at the
+    // training rows' scale: prepare the training side again at a scale that fits both.
     double query_largest = max_abs(a.data(), m * d);
-    if (scale_exponent(std::max(gemm_->largest, query_largest)) < gemm_->exponent) {
+    if (std::ldexp(query_largest, gemm_->exponent) > 0x1p40) {
       auto wider = prepare_gemm(x, n, d, gemm_->cosine, query_largest);
       brute_gemm(*wider, a.data(), m, kq, metric, p, threads, dist.data(), idx.data());
     } else {

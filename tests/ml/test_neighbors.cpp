@@ -180,6 +180,15 @@ TEST(MlKNeighbors, BruteForceEqualsTreeAtAnyScale) {
     std::vector<double> da = a.distances.to_vector<double>(), db = b.distances.to_vector<double>();
     for (size_t i = 0; i < da.size(); ++i) EXPECT_NEAR(da[i], db[i], 1e-8 * scale);
   }
+  // Queries far outside the training rows' range (float32 would overflow at the training rows'
+  // scale). The training rows are then all about equally far: compare the distances only.
+  Tensor X = random_matrix(500, 4, 5), Q = random_matrix(20, 4, 6, 1e25);
+  ml::KNeighborsClassifier brute({.n_neighbors = 3, .algorithm = "brute"}), tree({.n_neighbors = 3});
+  brute.fit(X, zeros({500}, kInt64));
+  tree.fit(X, zeros({500}, kInt64));
+  std::vector<double> da = brute.kneighbors(Q).distances.to_vector<double>();
+  std::vector<double> db = tree.kneighbors(Q).distances.to_vector<double>();
+  for (size_t i = 0; i < da.size(); ++i) EXPECT_NEAR(da[i], db[i], 1e-12 * db[i]);
 }
 
 TEST(MlKNeighbors, SameAnswersForAnyThreadCount) {
