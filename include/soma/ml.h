@@ -1,11 +1,16 @@
 #pragma once
 // Classic machine learning with scikit-learn's interface (see soma/ml/estimator.h).
+#include "soma/ml/cluster.h"
 #include "soma/ml/datasets.h"
 #include "soma/ml/decomposition.h"
 #include "soma/ml/estimator.h"
 #include "soma/ml/gradient_boosting.h"
 #include "soma/ml/linear.h"
+#include "soma/ml/mixture.h"
 #include "soma/ml/naive_bayes.h"
+#include "soma/ml/neighbors.h"
 #include "soma/ml/params.h"
 #include "soma/ml/persistence.h"
+#include "soma/ml/pipeline.h"
+#include "soma/ml/preprocessing.h"
 #include "soma/ml/svm.h"

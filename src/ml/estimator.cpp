@@ -56,6 +56,7 @@ Params Estimator::get_params() const {
 }
 
 Estimator& Estimator::set_params(const Params& params) {
+  prepare_params(params);
   Writer check(name(), params, false);
   visit_params(check);
   check.check_names();

@@ -71,7 +71,9 @@ std::string Constraint::describe() const {
   if (integer) parts.push_back("an int in " + integer->describe(true));
   if (real) parts.push_back("a float in " + real->describe());
   if (boolean) parts.push_back("a bool");
+  if (nan) parts.push_back("nan");
   if (none) parts.push_back("None");
+  if (any_text) parts.push_back("a string");
   if (!options.empty()) {
     std::string list;
     for (size_t i = 0; i < options.size(); ++i) list += (i ? ", '" : "'") + options[i] + "'";
@@ -88,8 +90,9 @@ bool Constraint::accepts(const ParamValue& value) const {
   if (auto* i = std::get_if<int64_t>(&value))
     return (integer && integer->contains(static_cast<double>(*i))) || (real && real->contains(static_cast<double>(*i)));
   if (auto* d = std::get_if<double>(&value))
-    return real && real->contains(*d);  // 5.0 is not an int, as in scikit-learn
+    return (real && real->contains(*d)) || (nan && std::isnan(*d));  // 5.0 is not an int, as in scikit-learn
   const auto& s = std::get<std::string>(value);
+  if (any_text) return true;
   for (const auto& o : options)
     if (o == s) return true;
   return false;

@@ -57,6 +57,12 @@ class Estimator {
  protected:
   // Lists the parameters (see ParamVisitor); const_cast-free: get_params copies through it.
   virtual void visit_params(ParamVisitor& visitor) = 0;
+  // Called by set_params before any name is checked: a meta-estimator whose parameter names
+  // depend on one of its parameters (a Pipeline's "steps" decide its "step__param" names)
+  // rebuilds that structure here.
+  virtual void prepare_params(const Params&) {}
+  // A Pipeline lists its steps' parameters under "step__name" through their visit_params.
+  friend class Pipeline;
   // Lists the fitted tensors (besides n_features_in_) for the default fitted_state /
   // load_fitted_state; scalars are 0-dim tensors.
   virtual void visit_fitted(const std::function<void(const char*, Tensor&)>& visit) {}

@@ -52,6 +52,9 @@ struct Constraint {
   std::optional<Interval> integer = {};     // ints in this interval
   std::optional<Interval> real = {};      // floats (and ints) in this interval
   std::vector<std::string> options = {};  // these strings
+  // Two rarer cases (SimpleImputer's missing_values=nan, MinMaxScaler's feature_range as text):
+  bool nan = false;        // the float nan
+  bool any_text = false;   // any string (the estimator parses and checks it when it fits)
   std::string describe() const;        // "an int in [1, inf), None or one of 'sqrt', 'log2'"
   bool accepts(const ParamValue& value) const;
 };
