@@ -4,3 +4,4 @@
 #include "soma/ml/naive_bayes.h"
 #include "soma/ml/params.h"
 #include "soma/ml/persistence.h"
+#include "soma/ml/tree.h"

@@ -18,6 +18,8 @@ std::pair<const std::string, Factory> entry(const char* name) {
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table{
+      entry<DecisionTreeClassifier>("DecisionTreeClassifier"),
+      entry<DecisionTreeRegressor>("DecisionTreeRegressor"),
       entry<GaussianNB>("GaussianNB"),
   };
   return table;

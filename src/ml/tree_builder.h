@@ -1,0 +1,112 @@
+#pragma once
+// Growing, pruning and walking decision trees (private to src/ml): the engine behind
+// DecisionTree* and the forests, on plain arrays rather than Tensors.
+//
+// Like scikit-learn, splits are searched on float32 feature values and a split's threshold is
+// the midpoint between two consecutive distinct values; the training rows reaching a node are a
+// range of one index array that is partitioned in place. Each feature's values are read from a
+// column-major float32 copy of X (shared by all trees of a forest) and sorted once per node and
+// feature (a radix sort on (value, row) keys), so a split search is a gather, a sort and a scan.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace soma::ml::detail {
+
+enum class Criterion { kGini, kEntropy, kGainRatio, kSquaredError, kFriedmanMse, kAbsoluteError };
+
+// Parses a criterion name ('gini', 'log_loss', 'squared_error', ...).
+Criterion parse_criterion(std::string_view name);
+inline bool is_classification(Criterion c) { return c <= Criterion::kGainRatio; }
+
+// The training data as the builder reads it.
+struct TreeData {
+  const float* columns = nullptr;  // column-major [n_features][n_samples]
+  int64_t n_samples = 0;
+  int64_t n_features = 0;
+  const double* y = nullptr;  // [n_samples]: class codes 0..n_classes-1, or regression targets
+  int64_t n_classes = 0;      // 0 for regression
+};
+
+// Resolved growth limits (scikit-learn's BaseDecisionTree.fit does the same resolution).
+struct TreeSettings {
+  Criterion criterion = Criterion::kGini;
+  bool random_splitter = false;
+  int64_t max_depth = INT32_MAX;
+  int64_t min_samples_split = 2;
+  int64_t min_samples_leaf = 1;
+  double min_weight_leaf = 0;  // min_weight_fraction_leaf * total sample weight
+  int64_t max_features = 1;
+  int64_t max_leaf_nodes = 0;  // 0: unlimited, grown depth first; else grown best first
+  double min_impurity_decrease = 0;
+  uint64_t seed = 0;
+};
+
+// A tree as scikit-learn's Tree arrays; nodes are numbered so that children come after their
+// parent. value is [node_count, value_width]: weighted class counts, or the node's prediction.
+struct TreeNodes {
+  static constexpr int64_t kLeaf = -1;
+  static constexpr int64_t kUndefined = -2;
+  int64_t value_width = 1;
+  std::vector<int64_t> left, right, feature, n_samples;
+  std::vector<double> threshold, impurity, weighted_n_samples, value;
+  int64_t node_count() const { return static_cast<int64_t>(left.size()); }
+  bool is_leaf(int64_t node) const { return left[node] == kLeaf; }
+  int64_t max_depth() const;
+  int64_t n_leaves() const;
+  // The leaf that row x ([n_features] float32 values) falls into.
+  int64_t leaf_of(const float* x) const {
+    int64_t node = 0;
+    while (left[node] != kLeaf)
+      node = static_cast<double>(x[feature[node]]) <= threshold[node] ? left[node] : right[node];
+    return node;
+  }
+};
+
+// Grows a tree. sample_weight: [n_samples] (a bootstrap's counts times class weights), or
+// empty for unit weights; rows of weight 0 are left out, as scikit-learn does.
+TreeNodes grow_tree(const TreeData& data, const std::vector<double>& sample_weight, const TreeSettings& settings);
+
+// scikit-learn's minimal cost-complexity pruning: the subtree for ccp_alpha, and the path of
+// effective alphas and total leaf impurities.
+TreeNodes prune_cost_complexity(const TreeNodes& tree, double ccp_alpha);
+void cost_complexity_path(const TreeNodes& tree, std::vector<double>& ccp_alphas, std::vector<double>& impurities);
+
+// A copy without the subtrees below the nodes marked in make_leaf (their nodes renumbered in
+// depth-first order).
+TreeNodes without_subtrees(const TreeNodes& tree, const std::vector<char>& make_leaf);
+
+// Mean-decrease-in-impurity importances [n_features], normalized to sum 1 (all zero for a
+// single leaf).
+std::vector<double> feature_importances(const TreeNodes& tree, int64_t n_features);
+
+// Checks the invariants of an untrusted tree: children after their parent and each node with
+// one parent (so a walk from the root ends), features in [0, n_features), finite values.
+// Throws soma::Error naming `who`.
+void check_tree(const TreeNodes& tree, int64_t n_features, std::string_view who);
+
+// The random generator trees use: splitmix64-seeded xoshiro256**, cheap and reproducible.
+class TreeRng {
+ public:
+  explicit TreeRng(uint64_t seed);
+  uint64_t next();
+  int64_t below(int64_t bound) { return static_cast<int64_t>(next() % static_cast<uint64_t>(bound)); }
+  double uniform(double low, double high) {
+    return low + (high - low) * static_cast<double>(next() >> 11) * 0x1.0p-53;
+  }
+
+ private:
+  uint64_t s_[4];
+};
+
+// A seed for task `index` derived from `seed` (independent of threads and order).
+uint64_t derive_seed(uint64_t seed, uint64_t index);
+
+}  // namespace soma::ml::detail
+
+namespace soma::ml::detail {
+
+// X (row-major float32 [n, d]) as columns [d][n], the layout the split search reads.
+std::vector<float> to_columns(const float* X, int64_t n, int64_t d);
+
+}  // namespace soma::ml::detail
