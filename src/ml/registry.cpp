@@ -20,7 +20,11 @@ const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table{
       entry<DecisionTreeClassifier>("DecisionTreeClassifier"),
       entry<DecisionTreeRegressor>("DecisionTreeRegressor"),
+      entry<ExtraTreesClassifier>("ExtraTreesClassifier"),
+      entry<ExtraTreesRegressor>("ExtraTreesRegressor"),
       entry<GaussianNB>("GaussianNB"),
+      entry<RandomForestClassifier>("RandomForestClassifier"),
+      entry<RandomForestRegressor>("RandomForestRegressor"),
   };
   return table;
 }

@@ -444,14 +444,17 @@ class Grower {
     int64_t m = end - start;
     const float* column = data_.columns + feature * data_.n_samples;
     uint64_t* keys = keys_.data();
+    float lo = column[rows_[start]], hi = lo;
     for (int64_t i = 0; i < m; ++i) {
       uint32_t row = static_cast<uint32_t>(rows_[start + i]);
-      keys[i] = (static_cast<uint64_t>(float_key(column[row])) << 32) | row;
+      float v = column[row];
+      lo = std::min(lo, v), hi = std::max(hi, v);
+      keys[i] = (static_cast<uint64_t>(float_key(v)) << 32) | row;
     }
+    if (hi <= lo + kFeatureThreshold) return false;  // constant: no need to sort
     keys = sort_by_key(keys, scratch_.data(), m);
     float* values = values_.data();
     for (int64_t i = 0; i < m; ++i) values[i] = key_float(static_cast<uint32_t>(keys[i] >> 32));
-    if (values[m - 1] <= values[0] + kFeatureThreshold) return false;
     int64_t min_leaf = settings_.min_samples_leaf;
     double min_weight = settings_.min_weight_leaf;
     scan_.reset();

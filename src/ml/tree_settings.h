@@ -66,16 +66,17 @@ TreeSettings resolve_settings(const Options& o, const TreeData& data, const std:
   return s;
 }
 
-// scikit-learn's 'balanced' class weights, n / (n_classes * count(class)), per row.
+// scikit-learn's 'balanced' class weights, n / (n_classes * count(class)), per row; with
+// counts_per_row (a bootstrap), over the drawn rows and the classes drawn.
 inline std::vector<double> balanced_weights(const std::vector<int64_t>& codes, int64_t k,
                                             const std::vector<double>& counts_per_row = {}) {
   std::vector<double> count(k, 0.0);
   for (size_t i = 0; i < codes.size(); ++i) count[codes[i]] += counts_per_row.empty() ? 1.0 : counts_per_row[i];
-  double n = 0;
-  for (double c : count) n += c;
+  double n = 0, present = 0;
+  for (double c : count) n += c, present += c > 0;
   std::vector<double> weight(codes.size());
   for (size_t i = 0; i < codes.size(); ++i)
-    weight[i] = count[codes[i]] > 0 ? n / (static_cast<double>(k) * count[codes[i]]) : 0.0;
+    weight[i] = count[codes[i]] > 0 ? n / (present * count[codes[i]]) : 0.0;
   return weight;
 }
 
