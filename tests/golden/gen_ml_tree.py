@@ -1,0 +1,73 @@
+# Golden values for tests/ml/test_tree.cpp and tests/ml/test_forest.cpp: scikit-learn 1.2.1's
+# decision trees fitted on small fixed data (continuous features, so no two splits tie and the
+# tree does not depend on scikit-learn's random feature order).
+# Run: python3 tests/golden/gen_ml_tree.py  (prints C++ initializers to paste into the tests)
+import numpy as np
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
+from sklearn.base import clone
+from literals import emit
+
+
+rng = np.random.RandomState(7)
+X = np.round(rng.uniform(-2, 2, size=(120, 3)), 3)
+y_class = (X[:, 0] + 0.5 * X[:, 1] ** 2 + 1.0 * rng.normal(size=120) > 0.5).astype(int) + (X[:, 2] > 1.0)
+y_reg = np.sin(X[:, 0]) + 0.5 * X[:, 1] * X[:, 2] + 0.1 * rng.normal(size=120)
+print("// X: 120 x 3, rows in order")
+emit("kX", X)
+emit("kYClass", y_class)
+emit("kYReg", y_reg)
+
+
+def emit_tree(prefix, model):
+    t = model.tree_
+    emit(prefix + "Left", t.children_left)
+    emit(prefix + "Right", t.children_right)
+    emit(prefix + "Feature", t.feature)
+    emit(prefix + "Threshold", t.threshold)
+    emit(prefix + "Value", t.value.ravel())
+    emit(prefix + "Impurity", t.impurity)
+    emit(prefix + "Samples", t.n_node_samples)
+    emit(prefix + "Importances", model.feature_importances_)
+
+
+configs = [
+    ("kGini", DecisionTreeClassifier(max_depth=3, min_samples_leaf=4, random_state=0), y_class),
+    ("kEntropy", DecisionTreeClassifier(criterion="entropy", min_samples_leaf=3, random_state=0), y_class),
+    ("kBestFirst", DecisionTreeClassifier(max_leaf_nodes=6, min_samples_leaf=3, random_state=0), y_class),
+    ("kPruned", DecisionTreeClassifier(criterion="entropy", min_samples_leaf=3, ccp_alpha=0.03, random_state=0), y_class),
+    ("kBalanced", DecisionTreeClassifier(class_weight="balanced", max_depth=3, min_samples_leaf=4, random_state=0), y_class),
+    ("kMse", DecisionTreeRegressor(min_samples_leaf=3, random_state=0), y_reg),
+    ("kFriedman", DecisionTreeRegressor(criterion="friedman_mse", min_samples_leaf=3, random_state=0), y_reg),
+    ("kMae", DecisionTreeRegressor(criterion="absolute_error", min_samples_leaf=4, random_state=0), y_reg),
+    ("kRegFrac", DecisionTreeRegressor(min_samples_leaf=0.05, min_samples_split=0.2, min_weight_fraction_leaf=0.05,
+                                       min_impurity_decrease=0.01, random_state=0), y_reg),
+]
+# Every configuration gives one tree for any random_state (no ties between splits).
+for prefix, model, y in configs:
+    trees = {(tuple(m.tree_.feature), tuple(m.tree_.threshold)) for m in
+             (clone(model).set_params(random_state=r).fit(X, y) for r in range(20))}
+    assert len(trees) == 1, prefix
+for prefix, model, y in configs:
+    print("// " + " ".join(repr(model).split()))
+    emit_tree(prefix, model.fit(X, y))
+
+path = DecisionTreeClassifier(criterion="entropy", min_samples_leaf=3, random_state=0).cost_complexity_pruning_path(X, y_class)
+print("// DecisionTreeClassifier(criterion='entropy', min_samples_leaf=3, random_state=0).cost_complexity_pruning_path")
+emit("kPathAlphas", path.ccp_alphas)
+emit("kPathImpurities", path.impurities)
+path = DecisionTreeRegressor(min_samples_leaf=3, random_state=0).cost_complexity_pruning_path(X, y_reg)
+print("// DecisionTreeRegressor(min_samples_leaf=3, random_state=0).cost_complexity_pruning_path")
+emit("kRegPathAlphas", path.ccp_alphas)
+emit("kRegPathImpurities", path.impurities)
+
+limited = configs[0][1].fit(X, y_class)
+print("// export_text(kGini tree, feature_names=['a', 'b', 'c'])")
+print("const char* kGiniText =\n" + "\n".join('    "' + line + '\\n"' for line in
+      export_text(limited, feature_names=["a", "b", "c"]).splitlines()) + ";")
+print("// export_text(kGini tree, max_depth=1, show_weights=True)")
+print("const char* kGiniTextShort =\n" + "\n".join('    "' + line + '\\n"' for line in
+      export_text(limited, max_depth=1, show_weights=True).splitlines()) + ";")
+mse = DecisionTreeRegressor(max_depth=2, random_state=0).fit(X, y_reg)
+print("// export_text(DecisionTreeRegressor(max_depth=2), decimals=3)")
+print("const char* kRegText =\n" + "\n".join('    "' + line + '\\n"' for line in
+      export_text(mse, decimals=3).splitlines()) + ";")
