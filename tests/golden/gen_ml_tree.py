@@ -71,3 +71,18 @@ mse = DecisionTreeRegressor(max_depth=2, random_state=0).fit(X, y_reg)
 print("// export_text(DecisionTreeRegressor(max_depth=2), decimals=3)")
 print("const char* kRegText =\n" + "\n".join('    "' + line + '\\n"' for line in
       export_text(mse, decimals=3).splitlines()) + ";")
+
+# Forests (tests/ml/test_forest.cpp): randomized, so the tests compare quality, not bits.
+# Train on the first 80 rows, test on the last 40.
+from sklearn.ensemble import RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor, ExtraTreesRegressor
+print("// Forests fitted on rows 0..79, scored on rows 80..119 (accuracy or R^2), random_state 0..4:")
+for cls, y in [(RandomForestClassifier, y_class), (ExtraTreesClassifier, y_class),
+               (RandomForestRegressor, y_reg), (ExtraTreesRegressor, y_reg)]:
+    scores = [cls(random_state=r).fit(X[:80], y[:80]).score(X[80:], y[80:]) for r in range(5)]
+    emit("k" + cls.__name__ + "Scores", np.array(scores))
+oob = [RandomForestClassifier(oob_score=True, random_state=r).fit(X, y_class).oob_score_ for r in range(5)]
+print("// RandomForestClassifier(oob_score=True).fit(X, y_class).oob_score_, random_state 0..4")
+emit("kForestOobScores", np.array(oob))
+oob = [RandomForestRegressor(oob_score=True, random_state=r).fit(X, y_reg).oob_score_ for r in range(5)]
+print("// RandomForestRegressor(oob_score=True).fit(X, y_reg).oob_score_, random_state 0..4")
+emit("kForestRegOobScores", np.array(oob))
