@@ -1,4 +1,5 @@
 // Random forests and extra trees (see soma/ml/ensemble.h).
+#include <cmath>
 #include <exception>
 
 #include "soma/creation.h"
@@ -30,16 +31,27 @@ int64_t bootstrap_size(const Options& o, int64_t n, std::string_view who) {
     SOMA_CHECK(*count <= n, "{}: max_samples must be <= n_samples = {}; got {}", who, n, *count);
     return *count;
   }
-  return std::max<int64_t>(1, std::llround(std::get<double>(o.max_samples) * static_cast<double>(n)));
+  // Python's round: halves to even.
+  return std::max<int64_t>(1, static_cast<int64_t>(std::nearbyint(std::get<double>(o.max_samples) * static_cast<double>(n))));
 }
 
-// How often each row is drawn into tree `seed`'s bootstrap (drawn again, identically, for the
-// out-of-bag estimate).
-std::vector<double> bootstrap_counts(uint64_t tree_seed, int64_t n, int64_t draws) {
-  detail::TreeRng rng(tree_seed);
+// How often each row is drawn into the bootstrap of the tree with this random_state:
+// scikit-learn's RandomState(tree_seed).randint(0, n, draws), as counts.
+std::vector<double> bootstrap_counts(uint32_t tree_seed, int64_t n, int64_t draws) {
+  detail::NumpyRandomState random(tree_seed);
   std::vector<double> counts(n, 0.0);
-  for (int64_t j = 0; j < draws; ++j) counts[rng.below(n)] += 1;
+  for (int64_t j = 0; j < draws; ++j) counts[random.randint(static_cast<uint64_t>(n))] += 1;
   return counts;
+}
+
+// Each tree's random_state, drawn in order from the forest's as scikit-learn does
+// (randint(0, 2^31 - 1) per tree), before any tree is grown: the forest does not depend on
+// the thread count.
+std::vector<uint32_t> tree_seeds(const std::optional<int64_t>& random_state, int64_t n_trees) {
+  detail::NumpyRandomState random(static_cast<uint32_t>(detail::resolve_seed(random_state)));
+  std::vector<uint32_t> seeds(n_trees);
+  for (auto& seed : seeds) seed = random.randint(0x7FFFFFFF);
+  return seeds;
 }
 
 // Runs grow(t) for every tree on `threads` threads; rethrows the first error.
@@ -181,7 +193,6 @@ ForestClassifier<kExtra>& ForestClassifier<kExtra>::fit(const Tensor& X_in, cons
   int64_t k = labels.classes.size(0);
   int64_t draws = bootstrap_size(options_, n, who);
   int threads = resolve_threads(options_.n_jobs, who);
-  uint64_t seed = detail::resolve_seed(options_.random_state);
   std::vector<double> codes(labels.codes.begin(), labels.codes.end());
   std::vector<float> columns = detail::to_columns(X.data<float>(), n, d);
   detail::TreeData data{columns.data(), n, d, codes.data(), k};
@@ -191,10 +202,11 @@ ForestClassifier<kExtra>& ForestClassifier<kExtra>::fit(const Tensor& X_in, cons
   if (weighting == "balanced") class_weight = detail::balanced_weights(labels.codes, k);
 
   int64_t T = options_.n_estimators;
+  std::vector<uint32_t> seeds = tree_seeds(options_.random_state, T);
   std::vector<DecisionTreeClassifier> trees(T, make_tree());
   std::vector<std::vector<double>> in_bag(options_.oob_score ? T : 0);
   for_each_tree(T, threads, [&](int64_t t) {
-    uint64_t tree_seed = detail::derive_seed(seed, t);
+    uint32_t tree_seed = seeds[t];
     std::vector<double> counts;
     if (options_.bootstrap) counts = bootstrap_counts(tree_seed, n, draws);
     std::vector<double> weight = counts;
@@ -203,7 +215,7 @@ ForestClassifier<kExtra>& ForestClassifier<kExtra>::fit(const Tensor& X_in, cons
     bool class_weighted = weighting == "balanced_subsample" || !class_weight.empty();
     if (class_weighted && !counts.empty())
       for (int64_t i = 0; i < n; ++i) weight[i] *= counts[i];
-    trees[t].fit_prepared(data, weight, labels.classes, detail::derive_seed(tree_seed, 1));
+    trees[t].fit_prepared(data, weight, labels.classes, tree_seed);
     if (options_.oob_score) in_bag[t] = std::move(counts);
   });
   estimators_ = std::move(trees);
@@ -338,17 +350,17 @@ ForestRegressor<kExtra>& ForestRegressor<kExtra>::fit(const Tensor& X_in, const 
   Tensor targets = detail::check_targets(y, n, who);
   int64_t draws = bootstrap_size(options_, n, who);
   int threads = resolve_threads(options_.n_jobs, who);
-  uint64_t seed = detail::resolve_seed(options_.random_state);
   std::vector<float> columns = detail::to_columns(X.data<float>(), n, d);
   detail::TreeData data{columns.data(), n, d, targets.data<double>(), 0};
   int64_t T = options_.n_estimators;
+  std::vector<uint32_t> seeds = tree_seeds(options_.random_state, T);
   std::vector<DecisionTreeRegressor> trees(T, make_tree());
   std::vector<std::vector<double>> in_bag(options_.oob_score ? T : 0);
   for_each_tree(T, threads, [&](int64_t t) {
-    uint64_t tree_seed = detail::derive_seed(seed, t);
+    uint32_t tree_seed = seeds[t];
     std::vector<double> weight;
     if (options_.bootstrap) weight = bootstrap_counts(tree_seed, n, draws);
-    trees[t].fit_prepared(data, weight, detail::derive_seed(tree_seed, 1));
+    trees[t].fit_prepared(data, weight, tree_seed);
     if (options_.oob_score) in_bag[t] = std::move(weight);
   });
   estimators_ = std::move(trees);

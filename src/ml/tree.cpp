@@ -149,12 +149,12 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X_in, const Te
   detail::TreeData data{columns.data(), n, d, codes.data(), k};
   std::vector<double> weight;
   if (std::holds_alternative<std::string>(options_.class_weight)) weight = detail::balanced_weights(labels.codes, k);
-  fit_prepared(data, weight, labels.classes, detail::resolve_seed(options_.random_state));
+  fit_prepared(data, weight, labels.classes, static_cast<uint32_t>(detail::resolve_seed(options_.random_state)));
   return *this;
 }
 
 void DecisionTreeClassifier::fit_prepared(const detail::TreeData& data, const std::vector<double>& weight,
-                                          const Tensor& classes, uint64_t seed) {
+                                          const Tensor& classes, uint32_t seed) {
   detail::TreeSettings s = detail::resolve_settings(options_, data, weight, "DecisionTreeClassifier.fit", true, seed);
   detail::TreeNodes t = detail::grow_tree(data, weight, s);
   if (options_.ccp_alpha > 0) t = detail::prune_cost_complexity(t, options_.ccp_alpha);
@@ -261,12 +261,12 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X_in, const Tens
   Tensor targets = detail::check_targets(y, n, "DecisionTreeRegressor.fit");
   std::vector<float> columns = detail::to_columns(X.data<float>(), n, d);
   detail::TreeData data{columns.data(), n, d, targets.data<double>(), 0};
-  fit_prepared(data, {}, detail::resolve_seed(options_.random_state));
+  fit_prepared(data, {}, static_cast<uint32_t>(detail::resolve_seed(options_.random_state)));
   return *this;
 }
 
 void DecisionTreeRegressor::fit_prepared(const detail::TreeData& data, const std::vector<double>& weight,
-                                         uint64_t seed) {
+                                         uint32_t seed) {
   detail::TreeSettings s = detail::resolve_settings(options_, data, weight, "DecisionTreeRegressor.fit", false, seed);
   detail::TreeNodes t = detail::grow_tree(data, weight, s);
   if (options_.ccp_alpha > 0) t = detail::prune_cost_complexity(t, options_.ccp_alpha);

@@ -1,5 +1,8 @@
 // Growing, pruning and checking decision trees (see tree_builder.h).
 #include "tree_builder.h"
+// No fused multiply-adds: split scores are rounded as scikit-learn's (compiled without them)
+// are, so equally good splits tie the same way and the same trees grow.
+#pragma GCC optimize("fp-contract=off")
 
 #include <algorithm>
 #include <cfloat>
@@ -108,7 +111,9 @@ struct ClassScan : ScanBase {
     wl += weight, wr -= weight;
   }
   double proxy() const {
-    if constexpr (C == Criterion::kGini) return sq_l / wl + sq_r / wr;
+    // scikit-learn's own expression, so that equally good splits (integer class weights give
+    // exact sums) compare the same and the same one wins.
+    if constexpr (C == Criterion::kGini) return -wr * (1.0 - sq_r / (wr * wr)) - wl * (1.0 - sq_l / (wl * wl));
     // -(wl * H_left + wr * H_right) in nats.
     double weighted = xl_l - x_log_x(wl) + xl_r - x_log_x(wr);
     if constexpr (C == Criterion::kEntropy) return weighted;
@@ -415,7 +420,7 @@ class Grower {
     Split best;
     while (f_i > n_total && (n_visited < settings_.max_features || n_visited <= n_found + n_drawn)) {
       ++n_visited;
-      int64_t f_j = n_drawn + rng_.below(f_i - n_found - n_drawn);
+      int64_t f_j = rng_.rand_int(n_drawn, f_i - n_found);
       if (f_j < n_known) {
         std::swap(features_[n_drawn], features_[f_j]);
         ++n_drawn;
@@ -480,7 +485,7 @@ class Grower {
     float lo = column[rows_[start]], hi = lo;
     for (int64_t i = start + 1; i < end; ++i) lo = std::min(lo, column[rows_[i]]), hi = std::max(hi, column[rows_[i]]);
     if (hi <= lo + kFeatureThreshold) return false;
-    double threshold = rng_.uniform(lo, hi);
+    double threshold = rng_.rand_uniform(lo, hi);
     if (threshold == hi) threshold = lo;
     scan_.reset();
     int64_t n_left = 0;
@@ -503,7 +508,7 @@ class Grower {
 
   const TreeData& data_;
   const TreeSettings& settings_;
-  TreeRng rng_;
+  SplitterRandom rng_;
   std::vector<double> weight_;
   double total_weight_ = 0;
   std::vector<int32_t> rows_;  // the rows of weight > 0; each node owns a range
@@ -702,29 +707,16 @@ void check_tree(const TreeNodes& t, int64_t n_features, std::string_view who) {
   for (double v : t.value) SOMA_CHECK(std::isfinite(v), "{}: the tree's values must be finite", who);
 }
 
-TreeRng::TreeRng(uint64_t seed) {
-  for (auto& s : s_) {
-    seed += 0x9e3779b97f4a7c15ull;
-    uint64_t z = seed;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    s = z ^ (z >> 31);
-  }
-}
-
-uint64_t TreeRng::next() {
-  auto rotl = [](uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0], s_[3] ^= s_[1], s_[1] ^= s_[2], s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-uint64_t derive_seed(uint64_t seed, uint64_t index) {
-  TreeRng rng(seed ^ (0x632be59bd9b4e019ull * (index + 1)));
-  return rng.next();
+uint32_t NumpyRandomState::randint(uint64_t bound) {
+  uint64_t range = bound - 1;
+  if (range == 0) return 0;  // numpy draws nothing
+  if (range == 0xFFFFFFFFull) return mt_();
+  uint32_t mask = static_cast<uint32_t>(range);
+  for (int shift = 1; shift < 32; shift *= 2) mask |= mask >> shift;
+  uint32_t value;
+  do value = mt_() & mask;
+  while (value > range);
+  return value;
 }
 
 }  // namespace soma::ml::detail

@@ -8,6 +8,7 @@
 // column-major float32 copy of X (shared by all trees of a forest) and sorted once per node and
 // feature (a radix sort on (value, row) keys), so a split search is a gather, a sort and a scan.
 #include <cstdint>
+#include <random>
 #include <string_view>
 #include <vector>
 
@@ -39,7 +40,7 @@ struct TreeSettings {
   int64_t max_features = 1;
   int64_t max_leaf_nodes = 0;  // 0: unlimited, grown depth first; else grown best first
   double min_impurity_decrease = 0;
-  uint64_t seed = 0;
+  uint32_t seed = 0;  // random_state (resolved); seeds SplitterRandom
 };
 
 // A tree as scikit-learn's Tree arrays; nodes are numbered so that children come after their
@@ -85,22 +86,42 @@ std::vector<double> feature_importances(const TreeNodes& tree, int64_t n_feature
 // Throws soma::Error naming `who`.
 void check_tree(const TreeNodes& tree, int64_t n_features, std::string_view who);
 
-// The random generator trees use: splitmix64-seeded xoshiro256**, cheap and reproducible.
-class TreeRng {
+// scikit-learn's random numbers, so that a tree or a forest with the same random_state draws
+// the same features, thresholds and bootstraps as scikit-learn 1.2 does.
+//
+// NumpyRandomState is numpy's legacy RandomState(seed) (MT19937, the same seeding as
+// std::mt19937) with its randint's masked rejection sampling.
+class NumpyRandomState {
  public:
-  explicit TreeRng(uint64_t seed);
-  uint64_t next();
-  int64_t below(int64_t bound) { return static_cast<int64_t>(next() % static_cast<uint64_t>(bound)); }
-  double uniform(double low, double high) {
-    return low + (high - low) * static_cast<double>(next() >> 11) * 0x1.0p-53;
+  explicit NumpyRandomState(uint32_t seed) : mt_(seed) {}
+  // randint(0, bound) for bound in [1, 2^32].
+  uint32_t randint(uint64_t bound);
+
+ private:
+  std::mt19937 mt_;
+};
+
+// The tree splitters' generator (scikit-learn's our_rand_r, an xorshift), seeded as the
+// splitter seeds it: RandomState(random_state).randint(0, RAND_R_MAX).
+class SplitterRandom {
+ public:
+  static constexpr uint32_t kMax = 0x7FFFFFFF;  // RAND_R_MAX
+  explicit SplitterRandom(uint32_t random_state) : state_(NumpyRandomState(random_state).randint(kMax)) {}
+  uint32_t next() {
+    if (state_ == 0) state_ = 1;
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 17;
+    state_ ^= state_ << 5;
+    return state_ % (kMax + 1u);
+  }
+  int64_t rand_int(int64_t low, int64_t high) { return low + next() % static_cast<uint32_t>(high - low); }
+  double rand_uniform(double low, double high) {
+    return (high - low) * static_cast<double>(next()) / static_cast<double>(kMax) + low;
   }
 
  private:
-  uint64_t s_[4];
+  uint32_t state_;
 };
-
-// A seed for task `index` derived from `seed` (independent of threads and order).
-uint64_t derive_seed(uint64_t seed, uint64_t index);
 
 }  // namespace soma::ml::detail
 

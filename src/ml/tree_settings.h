@@ -45,7 +45,7 @@ inline int64_t resolve_max_features(const ParamValue& value, int64_t d, std::str
 
 template <class Options>
 TreeSettings resolve_settings(const Options& o, const TreeData& data, const std::vector<double>& weight,
-                              std::string_view who, bool classifier, uint64_t seed) {
+                              std::string_view who, bool classifier, uint32_t seed) {
   TreeSettings s;
   s.criterion = parse_criterion(o.criterion);
   s.random_splitter = o.splitter == "random";

@@ -51,6 +51,12 @@ for prefix, model, y in configs:
     print("// " + " ".join(repr(model).split()))
     emit_tree(prefix, model.fit(X, y))
 
+# With ties between splits, the feature order drawn from random_state decides; soma draws it
+# with scikit-learn's generator, so these trees are scikit-learn's too.
+print("// DecisionTreeClassifier(random_state=0) and (splitter='random', random_state=2), fully grown")
+emit_tree("kTied", DecisionTreeClassifier(random_state=0).fit(X, y_class))
+emit_tree("kRandomSplits", DecisionTreeClassifier(splitter="random", random_state=2).fit(X, y_class))
+
 path = DecisionTreeClassifier(criterion="entropy", min_samples_leaf=3, random_state=0).cost_complexity_pruning_path(X, y_class)
 print("// DecisionTreeClassifier(criterion='entropy', min_samples_leaf=3, random_state=0).cost_complexity_pruning_path")
 emit("kPathAlphas", path.ccp_alphas)
@@ -80,6 +86,16 @@ for cls, y in [(RandomForestClassifier, y_class), (ExtraTreesClassifier, y_class
                (RandomForestRegressor, y_reg), (ExtraTreesRegressor, y_reg)]:
     scores = [cls(random_state=r).fit(X[:80], y[:80]).score(X[80:], y[80:]) for r in range(5)]
     emit("k" + cls.__name__ + "Scores", np.array(scores))
+# Small forests, fitted on rows 0..79: scikit-learn's trees, so the same predictions.
+print("// n_estimators=10, random_state=0, fitted on rows 0..79, predicting rows 80..119")
+emit("kForestProba", RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:80], y_class[:80]).predict_proba(X[80:]))
+emit("kExtraProba", ExtraTreesClassifier(n_estimators=10, random_state=0).fit(X[:80], y_class[:80]).predict_proba(X[80:]))
+emit("kForestRegPredict", RandomForestRegressor(n_estimators=10, random_state=0).fit(X[:80], y_reg[:80]).predict(X[80:]))
+emit("kExtraRegPredict", ExtraTreesRegressor(n_estimators=10, random_state=0).fit(X[:80], y_reg[:80]).predict(X[80:]))
+model = RandomForestClassifier(n_estimators=10, max_samples=0.5, oob_score=True, random_state=0).fit(X, y_class)
+print("// RandomForestClassifier(n_estimators=10, max_samples=0.5, oob_score=True, random_state=0).fit(X, y_class)")
+emit("kForestOobDecision", model.oob_decision_function_)
+print(f"const double kForestOobScore = {model.oob_score_!r};")
 oob = [RandomForestClassifier(oob_score=True, random_state=r).fit(X, y_class).oob_score_ for r in range(5)]
 print("// RandomForestClassifier(oob_score=True).fit(X, y_class).oob_score_, random_state 0..4")
 emit("kForestOobScores", np.array(oob))

@@ -6,10 +6,11 @@
 //   forest.fit(X_train, y_train);
 //   double oob = forest.oob_score_;
 //
-// Trees are grown in parallel (n_jobs threads; None: soma's thread count). Tree i draws its
-// bootstrap and its feature samples from a seed derived from random_state and i, so a fitted
-// forest does not depend on the thread count. A bootstrap is a weight per row (how often it was
-// drawn), not a copy of X. Left out: warm_start, the class_weight dict form, sample_weight in
+// Trees are grown in parallel (n_jobs threads; None: soma's thread count). Each tree's seed is
+// drawn from random_state before any tree grows, and its bootstrap and feature samples from
+// that seed, with scikit-learn's generators: a fitted forest does not depend on the thread
+// count, and with the same random_state it grows scikit-learn's trees. A bootstrap is a weight
+// per row (how often it was drawn), not a copy of X. Left out: warm_start, the class_weight dict form, sample_weight in
 // fit, multi-output targets; verbose is accepted and ignored. oob_score_ and
 // oob_decision_function_ / oob_prediction_ are not saved by ml::save.
 #include <vector>

@@ -7,9 +7,13 @@
 //   std::cout << ml::export_text(tree, {"sepal length", ...});
 //
 // Splits are searched on X as float32 (as scikit-learn does); a threshold is the midpoint of
-// two consecutive distinct values, and a row goes left when x[feature] <= threshold.
-// Left out: the `class_weight` dict form (None and 'balanced' are supported), sample_weight in
-// fit, multi-output targets, missing values and monotonic constraints.
+// two consecutive distinct values, and a row goes left when x[feature] <= threshold. Features
+// are drawn with scikit-learn's generator seeded by random_state, so equally good splits tie
+// the same way and, with the same random_state, the tree is scikit-learn's ('entropy' and the
+// regression criteria sum in another order and may, rarely, break an exact tie differently).
+// Left out: criterion 'poisson', the `class_weight` dict form (None and 'balanced' are
+// supported), sample_weight in fit, multi-output targets, missing values and monotonic
+// constraints.
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,9 +110,10 @@ class DecisionTreeClassifier : public Cloneable<DecisionTreeClassifier, Classifi
 
   int64_t n_classes_ = 0;
 
-  // Grows the tree on prepared data (the forests' entry point): weights [n] or empty.
+  // Grows the tree on prepared data (the forests' entry point): weights [n] or empty; seed is
+  // the resolved random_state.
   void fit_prepared(const detail::TreeData& data, const std::vector<double>& weight, const Tensor& classes,
-                    uint64_t seed);
+                    uint32_t seed);
   const DecisionTreeClassifierOptions& options() const { return options_; }
 
  protected:
@@ -131,7 +136,7 @@ class DecisionTreeRegressor : public Cloneable<DecisionTreeRegressor, Regressor>
   // Reduced-error pruning with the validation squared error.
   DecisionTreeRegressor& prune_reduced_error(const Tensor& X_val, const Tensor& y_val);
 
-  void fit_prepared(const detail::TreeData& data, const std::vector<double>& weight, uint64_t seed);
+  void fit_prepared(const detail::TreeData& data, const std::vector<double>& weight, uint32_t seed);
   const DecisionTreeRegressorOptions& options() const { return options_; }
 
  protected:
