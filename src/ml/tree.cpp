@@ -136,7 +136,7 @@ void DecisionTreeClassifier::check_fitted_state() const {
     SOMA_CHECK(v >= 0, "DecisionTreeClassifier: tree_.value holds class weights, which must be >= 0");
   const_cast<DecisionTreeClassifier*>(this)->n_classes_ = classes_.size(0);
   const_cast<DecisionTreeClassifier*>(this)->max_features_ =
-      detail::resolve_max_features(options_.max_features, n_features_in_, "DecisionTreeClassifier", true);
+      detail::resolve_max_features(options_.max_features, n_features_in_, "DecisionTreeClassifier");
 }
 
 DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X_in, const Tensor& y) {
@@ -155,7 +155,7 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X_in, const Te
 
 void DecisionTreeClassifier::fit_prepared(const detail::TreeData& data, const std::vector<double>& weight,
                                           const Tensor& classes, uint32_t seed) {
-  detail::TreeSettings s = detail::resolve_settings(options_, data, weight, "DecisionTreeClassifier.fit", true, seed);
+  detail::TreeSettings s = detail::resolve_settings(options_, data, weight, "DecisionTreeClassifier.fit", seed);
   detail::TreeNodes t = detail::grow_tree(data, weight, s);
   if (options_.ccp_alpha > 0) t = detail::prune_cost_complexity(t, options_.ccp_alpha);
   classes_ = classes;
@@ -252,7 +252,7 @@ void DecisionTreeRegressor::visit_fitted(const std::function<void(const char*, T
 void DecisionTreeRegressor::check_fitted_state() const {
   check_tree_state("DecisionTreeRegressor", n_features_in_, 1);
   const_cast<DecisionTreeRegressor*>(this)->max_features_ =
-      detail::resolve_max_features(options_.max_features, n_features_in_, "DecisionTreeRegressor", false);
+      detail::resolve_max_features(options_.max_features, n_features_in_, "DecisionTreeRegressor");
 }
 
 DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X_in, const Tensor& y) {
@@ -267,7 +267,7 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X_in, const Tens
 
 void DecisionTreeRegressor::fit_prepared(const detail::TreeData& data, const std::vector<double>& weight,
                                          uint32_t seed) {
-  detail::TreeSettings s = detail::resolve_settings(options_, data, weight, "DecisionTreeRegressor.fit", false, seed);
+  detail::TreeSettings s = detail::resolve_settings(options_, data, weight, "DecisionTreeRegressor.fit", seed);
   detail::TreeNodes t = detail::grow_tree(data, weight, s);
   if (options_.ccp_alpha > 0) t = detail::prune_cost_complexity(t, options_.ccp_alpha);
   max_features_ = s.max_features;

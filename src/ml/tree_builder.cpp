@@ -1,8 +1,5 @@
 // Growing, pruning and checking decision trees (see tree_builder.h).
 #include "tree_builder.h"
-// No fused multiply-adds: split scores are rounded as scikit-learn's (compiled without them)
-// are, so equally good splits tie the same way and the same trees grow.
-#pragma GCC optimize("fp-contract=off")
 
 #include <algorithm>
 #include <cfloat>
@@ -65,6 +62,17 @@ uint64_t* sort_by_key(uint64_t* items, uint64_t* scratch, int64_t m) {
   return from;
 }
 
+// x, rounded to a double here: keeps the compiler from fusing the product that made x with
+// the sum that uses it (a fused multiply-add rounds once), so that split scores round as
+// scikit-learn's (built without fused multiply-adds) do and equally good splits tie the same
+// way.
+inline double rounded(double x) {
+#if defined(__GNUC__)
+  asm("" : "+g"(x));
+#endif
+  return x;
+}
+
 inline double x_log_x(double x) { return x > 0 ? x * std::log(x) : 0.0; }
 
 // ---- Split criteria. Each keeps the node's totals and the left side's running statistics as
@@ -113,7 +121,8 @@ struct ClassScan : ScanBase {
   double proxy() const {
     // scikit-learn's own expression, so that equally good splits (integer class weights give
     // exact sums) compare the same and the same one wins.
-    if constexpr (C == Criterion::kGini) return -wr * (1.0 - sq_r / (wr * wr)) - wl * (1.0 - sq_l / (wl * wl));
+    if constexpr (C == Criterion::kGini)
+      return -rounded(wr * (1.0 - sq_r / (wr * wr))) - rounded(wl * (1.0 - sq_l / (wl * wl)));
     // -(wl * H_left + wr * H_right) in nats.
     double weighted = xl_l - x_log_x(wl) + xl_r - x_log_x(wr);
     if constexpr (C == Criterion::kEntropy) return weighted;

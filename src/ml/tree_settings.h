@@ -28,7 +28,7 @@ inline int64_t count_or_fraction(const ParamValue& value, int64_t n) {
   return static_cast<int64_t>(std::ceil(std::get<double>(value) * static_cast<double>(n)));
 }
 
-inline int64_t resolve_max_features(const ParamValue& value, int64_t d, std::string_view who, bool classifier) {
+inline int64_t resolve_max_features(const ParamValue& value, int64_t d, std::string_view who) {
   int64_t m = d;
   if (const auto* s = std::get_if<std::string>(&value)) {
     m = *s == "sqrt" ? static_cast<int64_t>(std::sqrt(static_cast<double>(d)))
@@ -45,7 +45,7 @@ inline int64_t resolve_max_features(const ParamValue& value, int64_t d, std::str
 
 template <class Options>
 TreeSettings resolve_settings(const Options& o, const TreeData& data, const std::vector<double>& weight,
-                              std::string_view who, bool classifier, uint32_t seed) {
+                              std::string_view who, uint32_t seed) {
   TreeSettings s;
   s.criterion = parse_criterion(o.criterion);
   s.random_splitter = o.splitter == "random";
@@ -59,7 +59,7 @@ TreeSettings resolve_settings(const Options& o, const TreeData& data, const std:
   if (weight.empty()) total = static_cast<double>(n);
   for (double w : weight) total += w;
   s.min_weight_leaf = o.min_weight_fraction_leaf * total;
-  s.max_features = resolve_max_features(o.max_features, data.n_features, who, classifier);
+  s.max_features = resolve_max_features(o.max_features, data.n_features, who);
   s.max_leaf_nodes = o.max_leaf_nodes ? *o.max_leaf_nodes : 0;
   s.min_impurity_decrease = o.min_impurity_decrease;
   s.seed = seed;
