@@ -35,7 +35,7 @@ inline float key_float(uint32_t k) {
 // Sorts items (key << 32 | row) by key: LSD radix on the key's four bytes, skipping bytes that
 // are the same in every item; std::sort for short ranges. Returns the buffer holding the result.
 uint64_t* sort_by_key(uint64_t* items, uint64_t* scratch, int64_t m) {
-  if (m < 256) {
+  if (m < 32) {
     std::sort(items, items + m);
     return items;
   }
