@@ -195,7 +195,7 @@ Tensor DecisionTreeClassifier::apply(const Tensor& X_in) const {
   return vector_tensor(leaves(detail::check_matrix_f32(X_in, "DecisionTreeClassifier.apply")));
 }
 
-DecisionTreeClassifier::PruningPath DecisionTreeClassifier::cost_complexity_pruning_path(const Tensor& X,
+PruningPath DecisionTreeClassifier::cost_complexity_pruning_path(const Tensor& X,
                                                                                       const Tensor& y) const {
   DecisionTreeClassifier full(options_);
   full.options_.ccp_alpha = 0;
@@ -290,7 +290,7 @@ Tensor DecisionTreeRegressor::apply(const Tensor& X_in) const {
   return vector_tensor(leaves(detail::check_matrix_f32(X_in, "DecisionTreeRegressor.apply")));
 }
 
-DecisionTreeClassifier::PruningPath DecisionTreeRegressor::cost_complexity_pruning_path(const Tensor& X,
+PruningPath DecisionTreeRegressor::cost_complexity_pruning_path(const Tensor& X,
                                                                                      const Tensor& y) const {
   DecisionTreeRegressor full(options_);
   full.options_.ccp_alpha = 0;

@@ -1,6 +1,8 @@
 # Golden values for tests/ml/test_tree.cpp and tests/ml/test_forest.cpp: scikit-learn 1.2.1's
-# decision trees fitted on small fixed data (continuous features, so no two splits tie and the
-# tree does not depend on scikit-learn's random feature order).
+# decision trees and forests fitted on small fixed data (120 rows, 3 continuous features).
+# Most configurations are chosen so that no two splits tie (checked below: every random_state
+# gives the same tree); the "tied" trees and the small forests rely on soma drawing features and
+# bootstraps with scikit-learn's generators.
 # Run: python3 tests/golden/gen_ml_tree.py  (prints C++ initializers to paste into the tests)
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text

@@ -39,6 +39,12 @@ struct TreeArrays {
   int64_t node_count() const { return children_left.defined() ? children_left.size(0) : 0; }
 };
 
+// What cost_complexity_pruning_path returns: increasing effective alphas and the total leaf
+// impurity of the subtree each gives (the last one prunes the tree to its root).
+struct PruningPath {
+  Tensor ccp_alphas, impurities;  // float64 [n_steps]
+};
+
 struct DecisionTreeClassifierOptions {
   std::string criterion = "gini";  // 'gini', 'entropy', 'log_loss' or 'gain_ratio' (C4.5)
   std::string splitter = "best";   // 'best' or 'random'
@@ -97,11 +103,7 @@ class DecisionTreeClassifier : public Cloneable<DecisionTreeClassifier, Classifi
   Tensor predict(const Tensor& X) const override;
   Tensor predict_proba(const Tensor& X) const override;  // [n, n_classes]: the leaf's class fractions
   Tensor apply(const Tensor& X) const;                   // int64 [n]: the leaf each row falls into
-  // scikit-learn's minimal cost-complexity pruning path of the unpruned tree: increasing
-  // effective alphas and the total leaf impurity of the subtree each gives.
-  struct PruningPath {
-    Tensor ccp_alphas, impurities;  // float64 [n_steps]
-  };
+  // scikit-learn's minimal cost-complexity pruning path of the unpruned tree.
   PruningPath cost_complexity_pruning_path(const Tensor& X, const Tensor& y) const;
   // Reduced-error pruning (Quinlan): bottom up, a subtree becomes a leaf when that does not
   // increase the number of misclassified validation rows (subtrees no validation row reaches
@@ -132,7 +134,7 @@ class DecisionTreeRegressor : public Cloneable<DecisionTreeRegressor, Regressor>
   DecisionTreeRegressor& fit(const Tensor& X, const Tensor& y) override;
   Tensor predict(const Tensor& X) const override;  // float64 [n]
   Tensor apply(const Tensor& X) const;
-  DecisionTreeClassifier::PruningPath cost_complexity_pruning_path(const Tensor& X, const Tensor& y) const;
+  PruningPath cost_complexity_pruning_path(const Tensor& X, const Tensor& y) const;
   // Reduced-error pruning with the validation squared error.
   DecisionTreeRegressor& prune_reduced_error(const Tensor& X_val, const Tensor& y_val);
 
