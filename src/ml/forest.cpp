@@ -26,13 +26,15 @@ template <class Options>
 int64_t bootstrap_size(const Options& o, int64_t n, std::string_view who) {
   SOMA_CHECK(o.bootstrap || !o.oob_score, "{}: out-of-bag estimation is only available if bootstrap=True", who);
   if (std::holds_alternative<NoneType>(o.max_samples)) return n;
-  SOMA_CHECK(o.bootstrap, "{}: max_samples cannot be set if bootstrap=False; set bootstrap=True or max_samples=None", who);
+  SOMA_CHECK(o.bootstrap, "{}: max_samples cannot be set if bootstrap=False; set bootstrap=True or max_samples=None",
+             who);
   if (const auto* count = std::get_if<int64_t>(&o.max_samples)) {
     SOMA_CHECK(*count <= n, "{}: max_samples must be <= n_samples = {}; got {}", who, n, *count);
     return *count;
   }
   // Python's round: halves to even.
-  return std::max<int64_t>(1, static_cast<int64_t>(std::nearbyint(std::get<double>(o.max_samples) * static_cast<double>(n))));
+  return std::max<int64_t>(
+      1, static_cast<int64_t>(std::nearbyint(std::get<double>(o.max_samples) * static_cast<double>(n))));
 }
 
 // How often each row is drawn into the bootstrap of the tree with this random_state:
@@ -149,9 +151,10 @@ std::vector<StateDict> split_forest_state(const StateDict& state, StateDict& own
                "{}: unexpected tensor '{}' in the saved state", who, key);
     trees[std::stoll(index)][key.substr(dot + 1)] = value;
   }
-  SOMA_CHECK(static_cast<int64_t>(trees.size()) == n_estimators && !trees.empty() && trees.rbegin()->first == n_estimators - 1,
-             "{}: the saved state must hold trees estimators_.0 to estimators_.{} (n_estimators = {}); it holds {}", who,
-             n_estimators - 1, n_estimators, trees.size());
+  SOMA_CHECK(
+      static_cast<int64_t>(trees.size()) == n_estimators && !trees.empty() && trees.rbegin()->first == n_estimators - 1,
+      "{}: the saved state must hold trees estimators_.0 to estimators_.{} (n_estimators = {}); it holds {}", who,
+      n_estimators - 1, n_estimators, trees.size());
   auto n = own.find("n_features_in_");
   SOMA_CHECK(n != own.end(), "{}: the saved state has no 'n_features_in_'", who);
   std::vector<StateDict> out;
@@ -197,8 +200,8 @@ ForestClassifier<kExtra>& ForestClassifier<kExtra>::fit(const Tensor& X_in, cons
   std::vector<float> columns = detail::to_columns(X.data<float>(), n, d);
   detail::TreeData data{columns.data(), n, d, codes.data(), k};
   std::vector<double> class_weight;
-  std::string weighting = std::holds_alternative<std::string>(options_.class_weight)
-                              ? std::get<std::string>(options_.class_weight) : "";
+  std::string weighting =
+      std::holds_alternative<std::string>(options_.class_weight) ? std::get<std::string>(options_.class_weight) : "";
   if (weighting == "balanced") class_weight = detail::balanced_weights(labels.codes, k);
 
   int64_t T = options_.n_estimators;
@@ -210,8 +213,10 @@ ForestClassifier<kExtra>& ForestClassifier<kExtra>::fit(const Tensor& X_in, cons
     std::vector<double> counts;
     if (options_.bootstrap) counts = bootstrap_counts(tree_seed, n, draws);
     std::vector<double> weight = counts;
-    if (weighting == "balanced_subsample") weight = detail::balanced_weights(labels.codes, k, counts);
-    else if (!class_weight.empty()) weight = class_weight;
+    if (weighting == "balanced_subsample")
+      weight = detail::balanced_weights(labels.codes, k, counts);
+    else if (!class_weight.empty())
+      weight = class_weight;
     bool class_weighted = weighting == "balanced_subsample" || !class_weight.empty();
     if (class_weighted && !counts.empty())
       for (int64_t i = 0; i < n; ++i) weight[i] *= counts[i];
@@ -271,7 +276,7 @@ Tensor ForestClassifier<kExtra>::predict_proba(const Tensor& X_in) const {
   double* o = out.data<double>();
   const float* x = X.data<float>();
   double scale = 1.0 / static_cast<double>(nodes.size());
-#pragma omp parallel for if (n * static_cast<int64_t>(nodes.size()) > 20000) schedule(static)
+#pragma omp parallel for if (n * static_cast <int64_t>(nodes.size()) > 20000) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     double* row = o + i * k;
     for (const auto& t : nodes) {
@@ -401,7 +406,7 @@ Tensor ForestRegressor<kExtra>::predict(const Tensor& X_in) const {
   Tensor out = zeros({n}, kFloat64);
   double* o = out.data<double>();
   const float* x = X.data<float>();
-#pragma omp parallel for if (n * static_cast<int64_t>(nodes.size()) > 20000) schedule(static)
+#pragma omp parallel for if (n * static_cast <int64_t>(nodes.size()) > 20000) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     for (const auto& t : nodes) o[i] += t.value[t.leaf_of(x + i * d)];
     o[i] /= static_cast<double>(nodes.size());

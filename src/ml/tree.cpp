@@ -195,8 +195,7 @@ Tensor DecisionTreeClassifier::apply(const Tensor& X_in) const {
   return vector_tensor(leaves(detail::check_matrix_f32(X_in, "DecisionTreeClassifier.apply")));
 }
 
-PruningPath DecisionTreeClassifier::cost_complexity_pruning_path(const Tensor& X,
-                                                                                      const Tensor& y) const {
+PruningPath DecisionTreeClassifier::cost_complexity_pruning_path(const Tensor& X, const Tensor& y) const {
   DecisionTreeClassifier full(options_);
   full.options_.ccp_alpha = 0;
   full.fit(X, y);
@@ -223,7 +222,8 @@ DecisionTreeClassifier& DecisionTreeClassifier::prune_reduced_error(const Tensor
       int64_t label = classes[std::max_element(v, v + k) - v];
       leaf_errors[node] += static_cast<double>(label) != yv[i];
       if (t.is_leaf(node)) break;
-      node = static_cast<double>(x[i * n_features_in_ + t.feature[node]]) <= t.threshold[node] ? t.left[node] : t.right[node];
+      node = static_cast<double>(x[i * n_features_in_ + t.feature[node]]) <= t.threshold[node] ? t.left[node]
+                                                                                               : t.right[node];
     }
   }
   set_nodes(detail::without_subtrees(t, detail::reduced_error_cuts(t, leaf_errors)), n_features_in_);
@@ -290,8 +290,7 @@ Tensor DecisionTreeRegressor::apply(const Tensor& X_in) const {
   return vector_tensor(leaves(detail::check_matrix_f32(X_in, "DecisionTreeRegressor.apply")));
 }
 
-PruningPath DecisionTreeRegressor::cost_complexity_pruning_path(const Tensor& X,
-                                                                                     const Tensor& y) const {
+PruningPath DecisionTreeRegressor::cost_complexity_pruning_path(const Tensor& X, const Tensor& y) const {
   DecisionTreeRegressor full(options_);
   full.options_.ccp_alpha = 0;
   full.fit(X, y);
@@ -313,7 +312,8 @@ DecisionTreeRegressor& DecisionTreeRegressor::prune_reduced_error(const Tensor& 
     while (true) {
       leaf_errors[node] += (t.value[node] - yv[i]) * (t.value[node] - yv[i]);
       if (t.is_leaf(node)) break;
-      node = static_cast<double>(x[i * n_features_in_ + t.feature[node]]) <= t.threshold[node] ? t.left[node] : t.right[node];
+      node = static_cast<double>(x[i * n_features_in_ + t.feature[node]]) <= t.threshold[node] ? t.left[node]
+                                                                                               : t.right[node];
     }
   }
   set_nodes(detail::without_subtrees(t, detail::reduced_error_cuts(t, leaf_errors)), n_features_in_);

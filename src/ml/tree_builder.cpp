@@ -216,9 +216,7 @@ struct MedianScan : ScanBase {
     double median = sorted_y[std::min<int64_t>(pos, m - 1)];
     return median * below_w - below_s + (side_s - below_s) - median * (side_w - below_w);
   }
-  double proxy() const {
-    return -(deviation(wl_tree, sl_tree, wl, sl) + deviation(wr_tree, sr_tree, wr, sum - sl));
-  }
+  double proxy() const { return -(deviation(wl_tree, sl_tree, wl, sl) + deviation(wr_tree, sr_tree, wr, sum - sl)); }
 };
 
 struct Split {
@@ -274,8 +272,10 @@ class Grower {
 
   TreeNodes grow() {
     int64_t m = static_cast<int64_t>(rows_.size());
-    if (settings_.max_leaf_nodes > 0) grow_best_first(m);
-    else grow_depth_first(m);
+    if (settings_.max_leaf_nodes > 0)
+      grow_best_first(m);
+    else
+      grow_depth_first(m);
     return std::move(tree_);
   }
 
@@ -388,8 +388,10 @@ class Grower {
       double impurity = settings_.criterion == Criterion::kGini ? 1.0 : 0.0;
       for (int64_t c = 0; c < k; ++c) {
         double p = value[c] / weight;
-        if (settings_.criterion == Criterion::kGini) impurity -= p * p;
-        else if (p > 0) impurity -= p * std::log2(p);
+        if (settings_.criterion == Criterion::kGini)
+          impurity -= p * p;
+        else if (p > 0)
+          impurity -= p * std::log2(p);
       }
       return impurity;
     }
@@ -406,7 +408,8 @@ class Grower {
   // values when the weight splits exactly in half) and the mean absolute deviation from it.
   double median_statistics(int64_t start, int64_t end, double* value, double& weight) {
     pairs_.clear();
-    for (int64_t i = start; i < end; ++i) pairs_.push_back({data_.y[rows_[i]], weight_[rows_[i]]}), weight += weight_[rows_[i]];
+    for (int64_t i = start; i < end; ++i)
+      pairs_.push_back({data_.y[rows_[i]], weight_[rows_[i]]}), weight += weight_[rows_[i]];
     std::sort(pairs_.begin(), pairs_.end());
     double cumulative = 0;
     size_t k = 0;
@@ -509,9 +512,8 @@ class Grower {
 
   void partition(const Split& split, int64_t start, int64_t end) {
     const float* column = data_.columns + split.feature * data_.n_samples;
-    int32_t* mid = std::partition(rows_.data() + start, rows_.data() + end, [&](int32_t row) {
-      return static_cast<double>(column[row]) <= split.threshold;
-    });
+    int32_t* mid = std::partition(rows_.data() + start, rows_.data() + end,
+                                  [&](int32_t row) { return static_cast<double>(column[row]) <= split.threshold; });
     SOMA_CHECK(mid - rows_.data() == split.pos, "DecisionTree.fit: internal error: split partition mismatch");
   }
 
@@ -567,12 +569,18 @@ int64_t TreeNodes::n_leaves() const {
 TreeNodes grow_tree(const TreeData& data, const std::vector<double>& sample_weight, const TreeSettings& settings) {
   SOMA_CHECK(data.n_samples < INT32_MAX, "DecisionTree.fit: at most {} samples are supported", INT32_MAX - 1);
   switch (settings.criterion) {
-    case Criterion::kGini: return grow_with<ClassScan<Criterion::kGini>>(data, sample_weight, settings);
-    case Criterion::kEntropy: return grow_with<ClassScan<Criterion::kEntropy>>(data, sample_weight, settings);
-    case Criterion::kGainRatio: return grow_with<ClassScan<Criterion::kGainRatio>>(data, sample_weight, settings);
-    case Criterion::kSquaredError: return grow_with<MeanScan<Criterion::kSquaredError>>(data, sample_weight, settings);
-    case Criterion::kFriedmanMse: return grow_with<MeanScan<Criterion::kFriedmanMse>>(data, sample_weight, settings);
-    case Criterion::kAbsoluteError: return grow_with<MedianScan>(data, sample_weight, settings);
+    case Criterion::kGini:
+      return grow_with<ClassScan<Criterion::kGini>>(data, sample_weight, settings);
+    case Criterion::kEntropy:
+      return grow_with<ClassScan<Criterion::kEntropy>>(data, sample_weight, settings);
+    case Criterion::kGainRatio:
+      return grow_with<ClassScan<Criterion::kGainRatio>>(data, sample_weight, settings);
+    case Criterion::kSquaredError:
+      return grow_with<MeanScan<Criterion::kSquaredError>>(data, sample_weight, settings);
+    case Criterion::kFriedmanMse:
+      return grow_with<MeanScan<Criterion::kFriedmanMse>>(data, sample_weight, settings);
+    case Criterion::kAbsoluteError:
+      return grow_with<MedianScan>(data, sample_weight, settings);
   }
   SOMA_FAIL("unknown tree criterion");
 }
@@ -692,7 +700,8 @@ void check_tree(const TreeNodes& t, int64_t n_features, std::string_view who) {
   SOMA_CHECK(n >= 1, "{}: the tree has no nodes", who);
   SOMA_CHECK(static_cast<int64_t>(t.right.size()) == n && static_cast<int64_t>(t.feature.size()) == n &&
                  static_cast<int64_t>(t.threshold.size()) == n && static_cast<int64_t>(t.impurity.size()) == n &&
-                 static_cast<int64_t>(t.n_samples.size()) == n && static_cast<int64_t>(t.weighted_n_samples.size()) == n &&
+                 static_cast<int64_t>(t.n_samples.size()) == n &&
+                 static_cast<int64_t>(t.weighted_n_samples.size()) == n &&
                  static_cast<int64_t>(t.value.size()) == n * t.value_width,
              "{}: the tree's arrays must all have node_count = {} entries", who, n);
   std::vector<int64_t> parents(n, 0);
@@ -702,7 +711,8 @@ void check_tree(const TreeNodes& t, int64_t n_features, std::string_view who) {
     } else {
       // Children after their parent: a walk from the root always ends.
       for (int64_t child : {t.left[i], t.right[i]})
-        SOMA_CHECK(child > i && child < n, "{}: node {} has child {}; expected an index in ({}, {})", who, i, child, i, n);
+        SOMA_CHECK(child > i && child < n, "{}: node {} has child {}; expected an index in ({}, {})", who, i, child, i,
+                   n);
       SOMA_CHECK(t.feature[i] >= 0 && t.feature[i] < n_features,
                  "{}: node {} splits on feature {}; expected an index in [0, {})", who, i, t.feature[i], n_features);
       SOMA_CHECK(!std::isnan(t.threshold[i]), "{}: node {} has a NaN threshold", who, i);

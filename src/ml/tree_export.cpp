@@ -13,8 +13,8 @@ namespace {
 // How a leaf or a split reads, for one tree.
 struct Labels {
   const detail::TreeNodes& tree;
-  std::vector<std::string> names;     // [n_features]
-  std::vector<int64_t> classes;       // empty for a regressor
+  std::vector<std::string> names;  // [n_features]
+  std::vector<int64_t> classes;    // empty for a regressor
   int64_t decimals = 2;
   bool show_weights = false;
 
@@ -102,11 +102,16 @@ std::string text_of(const Labels& labels, int64_t max_depth, int64_t spacing) {
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -125,8 +130,10 @@ std::string svg_of(const Labels& labels) {
   while (!stack.empty()) {  // leaves in depth-first (left to right) order
     int64_t i = stack.back();
     stack.pop_back();
-    if (t.is_leaf(i)) x[i] = column++;
-    else stack.push_back(t.right[i]), stack.push_back(t.left[i]);
+    if (t.is_leaf(i))
+      x[i] = column++;
+    else
+      stack.push_back(t.right[i]), stack.push_back(t.left[i]);
   }
   for (int64_t i = n - 1; i >= 0; --i)  // children come after parents
     if (!t.is_leaf(i)) x[i] = (x[t.left[i]] + x[t.right[i]]) / 2;
@@ -145,8 +152,8 @@ std::string svg_of(const Labels& labels) {
         svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#555\"/>\n", cx(i),
                            top(i) + kBoxH, cx(child), top(child));
   for (int64_t i = 0; i < n; ++i) {
-    std::string head = t.is_leaf(i) ? labels.leaf(i).substr(1)
-                                    : labels.names[t.feature[i]] + " <= " + labels.number(t.threshold[i]);
+    std::string head =
+        t.is_leaf(i) ? labels.leaf(i).substr(1) : labels.names[t.feature[i]] + " <= " + labels.number(t.threshold[i]);
     svg += fmt::format(
         "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.0f}\" height=\"{:.0f}\" rx=\"4\" fill=\"{}\" stroke=\"#333\"/>\n",
         cx(i) - kBoxW / 2, top(i), kBoxW, kBoxH, t.is_leaf(i) ? "#e8f4e8" : "#e8eef8");

@@ -15,9 +15,7 @@ namespace soma::ml::detail {
 inline Constraint min_samples_split_constraint() {
   return {.integer = at_least(2), .real = Interval{0, 1, true, false}};
 }
-inline Constraint min_samples_leaf_constraint() {
-  return {.integer = at_least(1), .real = Interval{0, 1, true, true}};
-}
+inline Constraint min_samples_leaf_constraint() { return {.integer = at_least(1), .real = Interval{0, 1, true, true}}; }
 inline Constraint max_features_constraint() {
   return {.none = true, .integer = at_least(1), .real = Interval{0, 1, true, false}, .options = {"sqrt", "log2"}};
 }
@@ -53,7 +51,8 @@ TreeSettings resolve_settings(const Options& o, const TreeData& data, const std:
   int64_t n = data.n_samples;
   s.min_samples_leaf = count_or_fraction(o.min_samples_leaf, n);
   s.min_samples_split = count_or_fraction(o.min_samples_split, n);
-  if (std::holds_alternative<double>(o.min_samples_split)) s.min_samples_split = std::max<int64_t>(2, s.min_samples_split);
+  if (std::holds_alternative<double>(o.min_samples_split))
+    s.min_samples_split = std::max<int64_t>(2, s.min_samples_split);
   s.min_samples_split = std::max(s.min_samples_split, 2 * s.min_samples_leaf);
   double total = 0;
   if (weight.empty()) total = static_cast<double>(n);
@@ -75,8 +74,7 @@ inline std::vector<double> balanced_weights(const std::vector<int64_t>& codes, i
   double n = 0, present = 0;
   for (double c : count) n += c, present += c > 0;
   std::vector<double> weight(codes.size());
-  for (size_t i = 0; i < codes.size(); ++i)
-    weight[i] = count[codes[i]] > 0 ? n / (present * count[codes[i]]) : 0.0;
+  for (size_t i = 0; i < codes.size(); ++i) weight[i] = count[codes[i]] > 0 ? n / (present * count[codes[i]]) : 0.0;
   return weight;
 }
 
@@ -88,8 +86,10 @@ inline std::vector<char> reduced_error_cuts(const TreeNodes& t, const std::vecto
   for (int64_t i = t.node_count() - 1; i >= 0; --i) {
     if (t.is_leaf(i)) continue;
     double below = subtree[t.left[i]] + subtree[t.right[i]];
-    if (leaf_errors[i] <= below) cut[i] = 1;
-    else subtree[i] = below;
+    if (leaf_errors[i] <= below)
+      cut[i] = 1;
+    else
+      subtree[i] = below;
   }
   return cut;
 }

@@ -32,7 +32,7 @@ struct ForestOptions {
   std::optional<int64_t> max_leaf_nodes = std::nullopt;
   double min_impurity_decrease = 0.0;
   bool bootstrap = !kExtraTrees;
-  bool oob_score = false;  // needs bootstrap
+  bool oob_score = false;                        // needs bootstrap
   std::optional<int64_t> n_jobs = std::nullopt;  // -1: all of soma's threads
   std::optional<int64_t> random_state = std::nullopt;
   int64_t verbose = 0;
@@ -58,9 +58,9 @@ class ForestClassifier : public Classifier {
 
   std::vector<DecisionTreeClassifier> estimators_;
   int64_t n_classes_ = 0;
-  Tensor feature_importances_;     // float64 [n_features]
-  double oob_score_ = 0;           // with oob_score: the out-of-bag accuracy
-  Tensor oob_decision_function_;   // float64 [n, n_classes] out-of-bag probabilities
+  Tensor feature_importances_;    // float64 [n_features]
+  double oob_score_ = 0;          // with oob_score: the out-of-bag accuracy
+  Tensor oob_decision_function_;  // float64 [n, n_classes] out-of-bag probabilities
 
  protected:
   void visit_params(ParamVisitor& v) override;
@@ -80,8 +80,8 @@ class ForestRegressor : public Regressor {
 
   std::vector<DecisionTreeRegressor> estimators_;
   Tensor feature_importances_;
-  double oob_score_ = 0;      // with oob_score: the out-of-bag R²
-  Tensor oob_prediction_;     // float64 [n]
+  double oob_score_ = 0;   // with oob_score: the out-of-bag R²
+  Tensor oob_prediction_;  // float64 [n]
 
  protected:
   void visit_params(ParamVisitor& v) override;

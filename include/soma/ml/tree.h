@@ -32,10 +32,10 @@ struct TreeNodes;
 struct TreeArrays {
   Tensor children_left, children_right, feature;  // int64 [node_count]
   Tensor threshold;                               // float64 [node_count]
-  Tensor value;                                   // float64 [node_count, 1, n_classes] weighted class counts, or [node_count, 1, 1] predictions
-  Tensor impurity;                                // float64 [node_count]
-  Tensor n_node_samples;                          // int64 [node_count]
-  Tensor weighted_n_node_samples;                 // float64 [node_count]
+  Tensor value;           // float64 [node_count, 1, n_classes] weighted class counts, or [node_count, 1, 1] predictions
+  Tensor impurity;        // float64 [node_count]
+  Tensor n_node_samples;  // int64 [node_count]
+  Tensor weighted_n_node_samples;  // float64 [node_count]
   int64_t node_count() const { return children_left.defined() ? children_left.size(0) : 0; }
 };
 
