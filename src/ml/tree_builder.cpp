@@ -118,14 +118,26 @@ struct ClassScan : ScanBase {
     left[c] = cl + weight;
     wl += weight, wr -= weight;
   }
+  // One side's entropy in bits, summed as scikit-learn's Entropy.children_impurity does.
+  double entropy(double side_weight, bool right) const {
+    double h = 0;
+    for (int64_t c = 0; c < k; ++c) {
+      double count = right ? total[c] - left[c] : left[c];
+      if (count <= 0) continue;
+      count /= side_weight;
+      h -= rounded(count * (std::log(count) / std::numbers::ln2));
+    }
+    return h;
+  }
   double proxy() const {
     // scikit-learn's own expression, so that equally good splits (integer class weights give
     // exact sums) compare the same and the same one wins.
     if constexpr (C == Criterion::kGini)
       return -rounded(wr * (1.0 - sq_r / (wr * wr))) - rounded(wl * (1.0 - sq_l / (wl * wl)));
+    // scikit-learn's expression too (O(n_classes) per candidate split).
+    if constexpr (C == Criterion::kEntropy) return -rounded(wr * entropy(wr, true)) - rounded(wl * entropy(wl, false));
     // -(wl * H_left + wr * H_right) in nats.
     double weighted = xl_l - x_log_x(wl) + xl_r - x_log_x(wr);
-    if constexpr (C == Criterion::kEntropy) return weighted;
     // C4.5's gain ratio: the information gain over the split's own entropy.
     double pl = wl / wn, pr = wr / wn;
     double gain = parent_entropy + weighted / (wn * std::numbers::ln2);

@@ -68,7 +68,7 @@ TEST(MlForest, QualityMatchesScikitLearn) {
 
 TEST(MlForest, SameTreesAsScikitLearn) {
   // The same random_state gives scikit-learn's tree seeds, bootstraps and feature draws, so
-  // classifiers (integer class weights: exact sums) grow scikit-learn's trees.
+  // classifiers grow scikit-learn's trees.
   Tensor X_fit = rows(golden_X(), 0, 80), X_new = rows(golden_X(), 80, 120);
   auto near = [](const Tensor& got, const std::vector<double>& want) {
     std::vector<double> v = got.contiguous().to_vector<double>();

@@ -9,8 +9,8 @@
 // Splits are searched on X as float32 (as scikit-learn does); a threshold is the midpoint of
 // two consecutive distinct values, and a row goes left when x[feature] <= threshold. Features
 // are drawn with scikit-learn's generator seeded by random_state, so equally good splits tie
-// the same way and, with the same random_state, the tree is scikit-learn's ('entropy' and the
-// regression criteria sum in another order and may, rarely, break an exact tie differently).
+// the same way and, with the same random_state, the tree is scikit-learn's (the regression
+// criteria sum in another order and may, rarely, break an exact tie differently).
 // Left out: criterion 'poisson', the `class_weight` dict form (None and 'balanced' are
 // supported), sample_weight in fit, multi-output targets, missing values and monotonic
 // constraints.
