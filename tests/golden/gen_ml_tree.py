@@ -58,6 +58,8 @@ for prefix, model, y in configs:
 print("// DecisionTreeClassifier(random_state=0) and (splitter='random', random_state=2), fully grown")
 emit_tree("kTied", DecisionTreeClassifier(random_state=0).fit(X, y_class))
 emit_tree("kRandomSplits", DecisionTreeClassifier(splitter="random", random_state=2).fit(X, y_class))
+print("// DecisionTreeClassifier(criterion='entropy', random_state=1), fully grown")
+emit_tree("kTiedEntropy", DecisionTreeClassifier(criterion="entropy", random_state=1).fit(X, y_class))
 
 path = DecisionTreeClassifier(criterion="entropy", min_samples_leaf=3, random_state=0).cost_complexity_pruning_path(X, y_class)
 print("// DecisionTreeClassifier(criterion='entropy', min_samples_leaf=3, random_state=0).cost_complexity_pruning_path")
