@@ -2,6 +2,7 @@
 #include "tree_builder.h"
 
 #include <algorithm>
+#include <bit>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -32,24 +33,23 @@ inline float key_float(uint32_t k) {
   return f;
 }
 
-// Sorts items (key << 32 | row) by key: LSD radix on the key's four bytes, skipping bytes that
-// are the same in every item; std::sort for short ranges. Returns the buffer holding the result.
-uint64_t* sort_by_key(uint64_t* items, uint64_t* scratch, int64_t m) {
+// Sorts items (key << 32 | row) by key: LSD radix over the low key bytes in which the smallest
+// and largest keys differ (every key between them shares the higher bytes); std::sort for short
+// ranges. Returns the buffer holding the result.
+uint64_t* sort_by_key(uint64_t* items, uint64_t* scratch, int64_t m, uint32_t min_key, uint32_t max_key) {
   if (m < 32) {
     std::sort(items, items + m);
     return items;
   }
+  int passes = (32 - std::countl_zero(min_key ^ max_key) + 7) / 8;
   uint32_t counts[4][256] = {};
   for (int64_t i = 0; i < m; ++i) {
     uint32_t key = static_cast<uint32_t>(items[i] >> 32);
-    ++counts[0][key & 255];
-    ++counts[1][(key >> 8) & 255];
-    ++counts[2][(key >> 16) & 255];
-    ++counts[3][key >> 24];
+    for (int pass = 0; pass < passes; ++pass) ++counts[pass][(key >> (8 * pass)) & 255];
   }
   uint64_t* from = items;
   uint64_t* to = scratch;
-  for (int pass = 0; pass < 4; ++pass) {
+  for (int pass = 0; pass < passes; ++pass) {
     uint32_t* count = counts[pass];
     int shift = 32 + 8 * pass;
     if (count[(from[0] >> shift) & 255] == static_cast<uint32_t>(m)) continue;  // one bucket: nothing to do
@@ -473,15 +473,15 @@ class Grower {
     int64_t m = end - start;
     const float* column = data_.columns + feature * data_.n_samples;
     uint64_t* keys = keys_.data();
-    float lo = column[rows_[start]], hi = lo;
+    uint32_t min_key = UINT32_MAX, max_key = 0;
     for (int64_t i = 0; i < m; ++i) {
       uint32_t row = static_cast<uint32_t>(rows_[start + i]);
-      float v = column[row];
-      lo = std::min(lo, v), hi = std::max(hi, v);
-      keys[i] = (static_cast<uint64_t>(float_key(v)) << 32) | row;
+      uint32_t key = float_key(column[row]);
+      min_key = std::min(min_key, key), max_key = std::max(max_key, key);
+      keys[i] = (static_cast<uint64_t>(key) << 32) | row;
     }
-    if (hi <= lo + kFeatureThreshold) return false;  // constant: no need to sort
-    keys = sort_by_key(keys, scratch_.data(), m);
+    if (key_float(max_key) <= key_float(min_key) + kFeatureThreshold) return false;  // constant: no need to sort
+    keys = sort_by_key(keys, scratch_.data(), m, min_key, max_key);
     float* values = values_.data();
     for (int64_t i = 0; i < m; ++i) values[i] = key_float(static_cast<uint32_t>(keys[i] >> 32));
     int64_t min_leaf = settings_.min_samples_leaf;
