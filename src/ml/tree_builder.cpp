@@ -42,7 +42,8 @@ uint64_t* sort_by_key(uint64_t* items, uint64_t* scratch, int64_t m, uint32_t mi
     return items;
   }
   int passes = (32 - std::countl_zero(min_key ^ max_key) + 7) / 8;
-  uint32_t counts[4][256] = {};
+  uint32_t counts[4][256];
+  std::memset(counts, 0, sizeof(counts[0]) * passes);
   for (int64_t i = 0; i < m; ++i) {
     uint32_t key = static_cast<uint32_t>(items[i] >> 32);
     for (int pass = 0; pass < passes; ++pass) ++counts[pass][(key >> (8 * pass)) & 255];
@@ -87,6 +88,7 @@ struct ScanBase {
 
 template <Criterion C>
 struct ClassScan : ScanBase {
+  const int32_t* codes = nullptr;  // y as int32 class codes, cheaper to index with than doubles
   int64_t k = 0;
   std::vector<double> total, left;
   double parent_entropy = 0;  // bits; for the gain ratio
@@ -106,7 +108,7 @@ struct ClassScan : ScanBase {
     for (double c : total) sq_r += c * c, xl_r += x_log_x(c);
   }
   void add(int32_t row) {
-    int64_t c = static_cast<int64_t>(y[row]);
+    int32_t c = codes[row];
     double weight = w[row], cl = left[c], cr = total[c] - cl;
     if constexpr (C == Criterion::kGini) {
       sq_l += weight * (2 * cl + weight);
@@ -273,6 +275,8 @@ class Grower {
     scan_.y = data.y;
     scan_.w = weight_.data();
     if constexpr (requires { scan_.total; }) {
+      codes_.assign(data.y, data.y + n);
+      scan_.codes = codes_.data();
       scan_.k = data.n_classes;
       scan_.total.assign(data.n_classes, 0.0);
       scan_.left.assign(data.n_classes, 0.0);
@@ -535,6 +539,7 @@ class Grower {
   std::vector<double> weight_;
   double total_weight_ = 0;
   std::vector<int32_t> rows_;  // the rows of weight > 0; each node owns a range
+  std::vector<int32_t> codes_;  // classification: y as int32
   std::vector<int64_t> features_, constant_features_;
   std::vector<uint64_t> keys_, scratch_;
   std::vector<float> values_;
