@@ -271,7 +271,6 @@ class Grower {
     constant_features_.assign(d, 0);
     keys_.resize(rows_.size());
     scratch_.resize(rows_.size());
-    values_.resize(rows_.size());
     scan_.y = data.y;
     scan_.w = weight_.data();
     if constexpr (requires { scan_.total; }) {
@@ -486,21 +485,21 @@ class Grower {
     }
     if (key_float(max_key) <= key_float(min_key) + kFeatureThreshold) return false;  // constant: no need to sort
     keys = sort_by_key(keys, scratch_.data(), m, min_key, max_key);
-    float* values = values_.data();
-    for (int64_t i = 0; i < m; ++i) values[i] = key_float(static_cast<uint32_t>(keys[i] >> 32));
     int64_t min_leaf = settings_.min_samples_leaf;
     double min_weight = settings_.min_weight_leaf;
     scan_.reset();
-    for (int64_t i = 0; i + 1 < m; ++i) {
+    float value = key_float(static_cast<uint32_t>(keys[0] >> 32)), next;
+    for (int64_t i = 0; i + 1 < m; ++i, value = next) {
+      next = key_float(static_cast<uint32_t>(keys[i + 1] >> 32));
       scan_.add(static_cast<int32_t>(keys[i]));
       int64_t n_left = i + 1;
-      if (values[i + 1] <= values[i] + kFeatureThreshold || n_left < min_leaf) continue;
+      if (next <= value + kFeatureThreshold || n_left < min_leaf) continue;
       if (m - n_left < min_leaf) break;
       if (scan_.wl < min_weight || scan_.wr < min_weight) continue;
       double proxy = scan_.proxy();
       if (proxy > best.proxy) {
-        double threshold = values[i] / 2.0 + values[i + 1] / 2.0;
-        if (threshold == values[i + 1] || std::isinf(threshold)) threshold = values[i];
+        double threshold = value / 2.0 + next / 2.0;
+        if (threshold == next || std::isinf(threshold)) threshold = value;
         best = {feature, threshold, start + n_left, proxy};
       }
     }
@@ -542,7 +541,6 @@ class Grower {
   std::vector<int32_t> codes_;  // classification: y as int32
   std::vector<int64_t> features_, constant_features_;
   std::vector<uint64_t> keys_, scratch_;
-  std::vector<float> values_;
   std::vector<double> stats_;
   std::vector<std::pair<double, double>> pairs_;
   double last_improvement_ = 0;
