@@ -197,8 +197,8 @@ ForestClassifier<kExtra>& ForestClassifier<kExtra>::fit(const Tensor& X_in, cons
   int64_t draws = bootstrap_size(options_, n, who);
   int threads = resolve_threads(options_.n_jobs, who);
   std::vector<double> codes(labels.codes.begin(), labels.codes.end());
-  std::vector<float> columns = detail::to_columns(X.data<float>(), n, d);
-  detail::TreeData data{columns.data(), n, d, codes.data(), k};
+  detail::Columns columns = detail::to_columns(X.data<float>(), n, d);
+  detail::TreeData data = columns.data(codes.data(), k);
   std::vector<double> class_weight;
   std::string weighting =
       std::holds_alternative<std::string>(options_.class_weight) ? std::get<std::string>(options_.class_weight) : "";
@@ -355,8 +355,8 @@ ForestRegressor<kExtra>& ForestRegressor<kExtra>::fit(const Tensor& X_in, const 
   Tensor targets = detail::check_targets(y, n, who);
   int64_t draws = bootstrap_size(options_, n, who);
   int threads = resolve_threads(options_.n_jobs, who);
-  std::vector<float> columns = detail::to_columns(X.data<float>(), n, d);
-  detail::TreeData data{columns.data(), n, d, targets.data<double>(), 0};
+  detail::Columns columns = detail::to_columns(X.data<float>(), n, d);
+  detail::TreeData data = columns.data(targets.data<double>(), 0);
   int64_t T = options_.n_estimators;
   std::vector<uint32_t> seeds = tree_seeds(options_.random_state, T);
   std::vector<DecisionTreeRegressor> trees(T, make_tree());

@@ -144,9 +144,9 @@ DecisionTreeClassifier& DecisionTreeClassifier::fit(const Tensor& X_in, const Te
   int64_t n = X.size(0), d = X.size(1);
   detail::EncodedLabels labels = detail::encode_labels(y, n, "DecisionTreeClassifier.fit", true);
   std::vector<double> codes(labels.codes.begin(), labels.codes.end());
-  std::vector<float> columns = detail::to_columns(X.data<float>(), n, d);
+  detail::Columns columns = detail::to_columns(X.data<float>(), n, d);
   int64_t k = labels.classes.size(0);
-  detail::TreeData data{columns.data(), n, d, codes.data(), k};
+  detail::TreeData data = columns.data(codes.data(), k);
   std::vector<double> weight;
   if (std::holds_alternative<std::string>(options_.class_weight)) weight = detail::balanced_weights(labels.codes, k);
   fit_prepared(data, weight, labels.classes, static_cast<uint32_t>(detail::resolve_seed(options_.random_state)));
@@ -259,8 +259,8 @@ DecisionTreeRegressor& DecisionTreeRegressor::fit(const Tensor& X_in, const Tens
   Tensor X = detail::check_matrix_f32(X_in, "DecisionTreeRegressor.fit");
   int64_t n = X.size(0), d = X.size(1);
   Tensor targets = detail::check_targets(y, n, "DecisionTreeRegressor.fit");
-  std::vector<float> columns = detail::to_columns(X.data<float>(), n, d);
-  detail::TreeData data{columns.data(), n, d, targets.data<double>(), 0};
+  detail::Columns columns = detail::to_columns(X.data<float>(), n, d);
+  detail::TreeData data = columns.data(targets.data<double>(), 0);
   fit_prepared(data, {}, static_cast<uint32_t>(detail::resolve_seed(options_.random_state)));
   return *this;
 }

@@ -474,23 +474,24 @@ class Grower {
   // The best threshold of `feature` over the node's sorted values; false if it is constant.
   bool evaluate_sorted(int64_t feature, int64_t start, int64_t end, Split& best) {
     int64_t m = end - start;
-    const float* column = data_.columns + feature * data_.n_samples;
     uint64_t* keys = keys_.data();
-    uint32_t min_key = UINT32_MAX, max_key = 0;
+    const uint32_t* ranks = data_.ranks + feature * data_.n_samples;
+    const float* distinct = data_.distinct + data_.distinct_start[feature];
+    uint32_t min_rank = UINT32_MAX, max_rank = 0;
     for (int64_t i = 0; i < m; ++i) {
       uint32_t row = static_cast<uint32_t>(rows_[start + i]);
-      uint32_t key = float_key(column[row]);
-      min_key = std::min(min_key, key), max_key = std::max(max_key, key);
-      keys[i] = (static_cast<uint64_t>(key) << 32) | row;
+      uint32_t rank = ranks[row];
+      min_rank = std::min(min_rank, rank), max_rank = std::max(max_rank, rank);
+      keys[i] = (static_cast<uint64_t>(rank) << 32) | row;
     }
-    if (key_float(max_key) <= key_float(min_key) + kFeatureThreshold) return false;  // constant: no need to sort
-    keys = sort_by_key(keys, scratch_.data(), m, min_key, max_key);
+    if (distinct[max_rank] <= distinct[min_rank] + kFeatureThreshold) return false;  // constant: no need to sort
+    keys = sort_by_key(keys, scratch_.data(), m, min_rank, max_rank);
     int64_t min_leaf = settings_.min_samples_leaf;
     double min_weight = settings_.min_weight_leaf;
     scan_.reset();
-    float value = key_float(static_cast<uint32_t>(keys[0] >> 32)), next;
+    float value = distinct[keys[0] >> 32], next;
     for (int64_t i = 0; i + 1 < m; ++i, value = next) {
-      next = key_float(static_cast<uint32_t>(keys[i + 1] >> 32));
+      next = distinct[keys[i + 1] >> 32];
       scan_.add(static_cast<int32_t>(keys[i]));
       int64_t n_left = i + 1;
       if (next <= value + kFeatureThreshold || n_left < min_leaf) continue;
@@ -537,7 +538,7 @@ class Grower {
   SplitterRandom rng_;
   std::vector<double> weight_;
   double total_weight_ = 0;
-  std::vector<int32_t> rows_;  // the rows of weight > 0; each node owns a range
+  std::vector<int32_t> rows_;   // the rows of weight > 0; each node owns a range
   std::vector<int32_t> codes_;  // classification: y as int32
   std::vector<int64_t> features_, constant_features_;
   std::vector<uint64_t> keys_, scratch_;
@@ -757,13 +758,36 @@ uint32_t NumpyRandomState::randint(uint64_t bound) {
 
 namespace soma::ml::detail {
 
-std::vector<float> to_columns(const float* X, int64_t n, int64_t d) {
-  std::vector<float> columns(static_cast<size_t>(n * d));
+Columns to_columns(const float* X, int64_t n, int64_t d) {
+  Columns out;
+  out.values.resize(static_cast<size_t>(n * d));
   constexpr int64_t kBlock = 64;  // transpose in blocks of rows to stay in cache
   for (int64_t i0 = 0; i0 < n; i0 += kBlock)
     for (int64_t f = 0; f < d; ++f)
-      for (int64_t i = i0; i < std::min(n, i0 + kBlock); ++i) columns[f * n + i] = X[i * d + f];
-  return columns;
+      for (int64_t i = i0; i < std::min(n, i0 + kBlock); ++i) out.values[f * n + i] = X[i * d + f];
+  out.ranks.resize(static_cast<size_t>(n * d));
+  out.distinct_start.push_back(0);
+  std::vector<uint64_t> keys(n), scratch(n);
+  for (int64_t f = 0; f < d; ++f) {
+    const float* column = out.values.data() + f * n;
+    uint32_t min_key = UINT32_MAX, max_key = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t key = float_key(column[i]);
+      min_key = std::min(min_key, key), max_key = std::max(max_key, key);
+      keys[i] = (static_cast<uint64_t>(key) << 32) | static_cast<uint32_t>(i);
+    }
+    const uint64_t* sorted = sort_by_key(keys.data(), scratch.data(), n, min_key, max_key);
+    uint32_t* rank = out.ranks.data() + f * n;
+    for (int64_t i = 0; i < n; ++i) {
+      float value = column[static_cast<uint32_t>(sorted[i])];
+      // Equal floats (0.0 and -0.0 too) share a rank.
+      if (i == 0 || value != out.distinct.back()) out.distinct.push_back(value);
+      rank[static_cast<uint32_t>(sorted[i])] =
+          static_cast<uint32_t>(static_cast<int64_t>(out.distinct.size()) - 1 - out.distinct_start.back());
+    }
+    out.distinct_start.push_back(static_cast<int64_t>(out.distinct.size()));
+  }
+  return out;
 }
 
 }  // namespace soma::ml::detail

@@ -27,6 +27,11 @@ struct TreeData {
   int64_t n_features = 0;
   const double* y = nullptr;  // [n_samples]: class codes 0..n_classes-1, or regression targets
   int64_t n_classes = 0;      // 0 for regression
+  // Each value's rank among its feature's distinct values ([n_features][n_samples]) and the
+  // distinct values (feature f's from distinct_start[f]): split search sorts small integers.
+  const uint32_t* ranks = nullptr;
+  const float* distinct = nullptr;
+  const int64_t* distinct_start = nullptr;
 };
 
 // Resolved growth limits (scikit-learn's BaseDecisionTree.fit does the same resolution).
@@ -127,7 +132,19 @@ class SplitterRandom {
 
 namespace soma::ml::detail {
 
-// X (row-major float32 [n, d]) as columns [d][n], the layout the split search reads.
-std::vector<float> to_columns(const float* X, int64_t n, int64_t d);
+// X (row-major float32 [n, d]) as the split search reads it: columns [d][n], and per column
+// the ranks of the values among the column's sorted distinct values.
+struct Columns {
+  std::vector<float> values;
+  std::vector<uint32_t> ranks;
+  std::vector<float> distinct;
+  std::vector<int64_t> distinct_start;
+  TreeData data(const double* y, int64_t n_classes) const {
+    int64_t d = static_cast<int64_t>(distinct_start.size()) - 1;
+    int64_t n = d > 0 ? static_cast<int64_t>(values.size()) / d : 0;
+    return {values.data(), n, d, y, n_classes, ranks.data(), distinct.data(), distinct_start.data()};
+  }
+};
+Columns to_columns(const float* X, int64_t n, int64_t d);
 
 }  // namespace soma::ml::detail
