@@ -3,6 +3,7 @@
 #include "soma/ml/cluster.h"
 #include "soma/ml/datasets.h"
 #include "soma/ml/decomposition.h"
+#include "soma/ml/ensemble.h"
 #include "soma/ml/estimator.h"
 #include "soma/ml/gradient_boosting.h"
 #include "soma/ml/linear.h"
@@ -14,3 +15,4 @@
 #include "soma/ml/pipeline.h"
 #include "soma/ml/preprocessing.h"
 #include "soma/ml/svm.h"
+#include "soma/ml/tree.h"
