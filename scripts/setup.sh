@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages soma needs to build, test and run. Idempotent and quiet.
 #   scripts/setup.sh          build + tests + the main job
-#   scripts/setup.sh --bench  also PyTorch and scikit-learn, for the side-by-side benchmarks
+#   scripts/setup.sh --bench  also PyTorch, scikit-learn and XGBoost, for the side-by-side benchmarks
 set -euo pipefail
 
 packages=(
@@ -18,7 +18,7 @@ packages=(
   libbenchmark-dev                          # micro-benchmarks
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-sklearn python3-numpy libtorch-dev)
+  packages+=(python3-torch python3-sklearn python3-xgboost python3-numpy libtorch-dev)
 fi
 
 missing=()

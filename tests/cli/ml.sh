@@ -35,6 +35,16 @@ grep -q "^GaussianNB(var_smoothing=1e-06)" "$dir/show.out"
 grep -q "^features: x1, x2" "$dir/show.out"
 grep -q "^theta_: float64 \[2, 2\]" "$dir/show.out"
 
+# A tree: its rules as text, its picture as SVG, from a bundled data set.
+"$soma" ml dataset --name iris --out "$dir/iris" >/dev/null
+[[ $(wc -l <"$dir/iris/train.csv") == 112 && $(wc -l <"$dir/iris/test.csv") == 40 ]]  # 111 and 39 rows, stratified
+"$soma" ml fit --model DecisionTreeClassifier --set criterion=gain_ratio --set max_depth=2 \
+  --train "$dir/iris/train.csv" --test "$dir/iris/test.csv" --out "$dir/tree.safetensors" >"$dir/fit.out"
+grep -q "criterion='gain_ratio'" "$dir/fit.out"
+"$soma" ml show --model "$dir/tree.safetensors" --svg "$dir/tree.svg" >"$dir/show.out"
+grep -qE "^\|--- petal (length|width) \(cm\) <= " "$dir/show.out"
+grep -q "<svg" "$dir/tree.svg"
+
 # fails "TEXT" COMMAND...: COMMAND exits with a status in 1..127 and its stderr holds TEXT.
 fails() {
   local want="$1" rc=0
@@ -69,6 +79,7 @@ fails "missing.csv: no column named 'kind' (--target); the columns are: a, b, y"
   "${fit[@]}" --train "$dir/train.csv" --target kind --test "$dir/missing.csv"
 fails "'$dir' is a directory" "${fit[@]}" --train "$dir"
 fails "train.csv: header length" "$soma" ml show --model "$dir/train.csv"
+fails "--svg draws decision trees only" "$soma" ml show --model "$dir/model/nb.safetensors" --svg "$dir/nb.svg"
 fails "the feature columns (a, b, y) differ from the training file's (x1, x2)" "$soma" ml predict --model "$dir/model/nb.safetensors" --data "$dir/one_class.csv" --predictions "$dir/p.csv"
 head -c 100 "$dir/model/nb.safetensors" >"$dir/cut.safetensors"
 fails "cut.safetensors" "$soma" ml show --model "$dir/cut.safetensors"

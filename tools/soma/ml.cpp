@@ -243,9 +243,26 @@ int predict(const std::string& model_path, const std::string& data_path, const s
   return 0;
 }
 
-int show(const std::string& model_path) {
+// A tree's picture and text, with the training file's column names.
+template <class Tree>
+bool show_tree(const ml::Estimator& model, const Columns& columns, const std::string& svg) {
+  auto* tree = dynamic_cast<const Tree*>(&model);
+  if (!tree) return false;
+  std::printf("%s", ml::export_text(*tree, columns.features).c_str());
+  if (!svg.empty()) {
+    write_file_atomically(svg, ml::export_svg(*tree, columns.features));
+    std::printf("tree picture written to %s\n", svg.c_str());
+  }
+  return true;
+}
+
+int show(const std::string& model_path, const std::string& svg) {
   std::unique_ptr<ml::Estimator> model = ml::load(model_path);
   Columns columns = read_columns(model_path);
+  bool is_tree = dynamic_cast<ml::DecisionTreeClassifier*>(model.get()) ||
+                 dynamic_cast<ml::DecisionTreeRegressor*>(model.get());
+  SOMA_CHECK(is_tree || svg.empty(), "soma ml show: --svg draws decision trees only; {} holds a {}", model_path,
+             model->name());
   std::printf("%s\n", model->repr().c_str());
   std::printf("n_features_in_: %lld\n", static_cast<long long>(model->n_features_in_));
   if (!columns.features.empty())
@@ -254,6 +271,10 @@ int show(const std::string& model_path) {
   if (!columns.target_categories.empty())
     std::printf("class names (labels 0, 1, ...): %s\n",
                 fmt::format("{}", fmt::join(columns.target_categories, ", ")).c_str());
+  // A tree reads better as its rules than as its arrays.
+  if (show_tree<ml::DecisionTreeClassifier>(*model, columns, svg) ||
+      show_tree<ml::DecisionTreeRegressor>(*model, columns, svg))
+    return 0;
   for (const auto& [name, tensor] : model->fitted_state()) {
     if (name == "n_features_in_") continue;
     std::string text = tensor.str();
@@ -342,8 +363,10 @@ int cmd_ml(int argc, char** argv) {
   predict_cmd->add_option("--data", data_path, "rows with the training file's feature columns (CSV)")->required();
   predict_cmd->add_option("--predictions", predictions, "the CSV file to write")->required();
 
+  std::string svg;
   CLI::App* show_cmd = app.add_subcommand("show", "print a saved model's parameters and fitted attributes");
   show_cmd->add_option("--model", model_path, "a model saved by soma ml fit --out")->required();
+  show_cmd->add_option("--svg", svg, "decision trees: also write the tree as an SVG picture");
 
   DatasetOptions ds;
   CLI::App* dataset_cmd = app.add_subcommand("dataset", "write a bundled data set as train.csv and test.csv");
@@ -356,7 +379,7 @@ int cmd_ml(int argc, char** argv) {
   if (fit_cmd->parsed()) return fit(f);
   if (dataset_cmd->parsed()) return dataset(ds);
   if (predict_cmd->parsed()) return predict(model_path, data_path, predictions);
-  return show(model_path);
+  return show(model_path, svg);
 }
 
 }  // namespace soma::cli
