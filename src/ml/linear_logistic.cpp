@@ -328,9 +328,15 @@ Tensor LogisticRegression::scores(const Tensor& X_in, const char* method) const 
   const double* b = intercept_.data<double>();
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < rows; ++c) o[i * rows + c] = b[c];
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(rows),
-              static_cast<int>(d), 1.0, X.data<double>(), static_cast<int>(d), coef_.data<double>(),
-              static_cast<int>(d), 1.0, o, static_cast<int>(rows));
+  // One row of coefficients (two classes): a matrix-vector product; OpenBLAS's GEMM with one
+  // output column is several times slower.
+  if (rows == 1)
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), static_cast<int>(d), 1.0, X.data<double>(),
+                static_cast<int>(d), coef_.data<double>(), 1, 1.0, o, 1);
+  else
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(rows),
+                static_cast<int>(d), 1.0, X.data<double>(), static_cast<int>(d), coef_.data<double>(),
+                static_cast<int>(d), 1.0, o, static_cast<int>(rows));
   return out;
 }
 
